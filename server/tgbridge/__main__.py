@@ -1,0 +1,3 @@
+from tgbridge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,17 @@
+"""Errors the sidecar answers with: a message for people, a stable code for programs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ErrorCode = Literal["not_connected", "invalid_settings", "invalid_params", "internal"]
+
+
+class BridgeError(Exception):
+    """An error the editor shows as is; `code` is stable, `field` names the culprit."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+        self.message = message
+        self.field = field

@@ -1,0 +1,1 @@
+"""The JSON-RPC face of the sidecar: one pygls feature per module."""

@@ -1,0 +1,28 @@
+"""A cattrs converter that leaves custom messages' params and results as plain JSON.
+
+pygls turns the params of methods it does not know into namedtuples; tgbridge validates
+its own methods with pydantic, which wants the dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cattrs import Converter
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    default_converter,
+)
+
+
+def _as_is(obj: dict[str, Any], cls: type[Any]) -> Any:
+    return cls(**obj)
+
+
+def json_converter() -> Converter:
+    converter: Converter = default_converter()  # type: ignore[no-untyped-call]
+    for message in (JsonRPCRequestMessage, JsonRPCResponseMessage, JsonRPCNotification):
+        converter.register_structure_hook(message, _as_is)
+    return converter
