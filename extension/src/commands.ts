@@ -1,0 +1,25 @@
+// Palette commands the extension itself owns. "Send Selection" is served by the sidecar
+// (workspace/executeCommand); vscode-languageclient registers it.
+import * as vscode from "vscode";
+import { ChatViewProvider } from "./chatView";
+import { showErrorWithLogs, showLogs } from "./log";
+import type { Sidecar } from "./sidecar";
+
+export function registerCommands(sidecar: Sidecar): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand("tgbridge.showStatus", async () => {
+      await vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`);
+      try {
+        const status = await sidecar.status();
+        if (!status) {
+          const reason = sidecar.state.kind === "stopped" ? sidecar.state.reason : "it is starting";
+          void showErrorWithLogs(`The tgbridge sidecar is not running: ${reason}`);
+        }
+      } catch (error) {
+        void showErrorWithLogs(`tgbridge status failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }),
+    vscode.commands.registerCommand("tgbridge.restartSidecar", () => sidecar.restart("asked from the palette", true)),
+    vscode.commands.registerCommand("tgbridge.showLogs", () => showLogs()),
+  ];
+}

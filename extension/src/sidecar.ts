@@ -1,0 +1,166 @@
+// Starts the sidecar with vscode-languageclient and keeps it running: restarts are
+// serialised through one promise, crashes restart with back-off, and after repeated
+// crashes the user gets an error with "Show Logs".
+import * as vscode from "vscode";
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+import { showErrorWithLogs, traceError, traceInfo } from "./log";
+import type { ConnectionState, StatusResult } from "./protocol";
+import type { ViewState } from "./statusText";
+import { resolvePython } from "./python";
+import { RestartPolicy } from "./restartPolicy";
+import { onNotification, request } from "./rpc";
+import { pythonSetting, serverSettings } from "./settings";
+import { sidecarEnv, sidecarPaths } from "./sidecarEnv";
+
+export const SEND_SELECTION = "tgbridge.sendSelection";
+
+export type SidecarState = ViewState;
+
+export class Sidecar implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly policy = new RestartPolicy();
+  private disposed = false;
+  private readonly stateEmitter = new vscode.EventEmitter<SidecarState>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  state: SidecarState = { kind: "starting" };
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Stops the sidecar if it runs and starts it again; never two at once. */
+  restart(reason: string, byUser = false): Promise<void> {
+    if (byUser) this.policy.reset();
+    this.queue = this.queue
+      .then(() => this.stopClient())
+      .then(() => (this.disposed ? undefined : this.startClient(reason)))
+      .catch((error: unknown) => this.fail(`tgbridge could not start its sidecar: ${String(error)}`));
+    return this.queue;
+  }
+
+  async status(): Promise<StatusResult | undefined> {
+    if (!this.client?.isRunning()) return undefined;
+    const status = await request(this.client, "tgbridge/status", {});
+    this.setState({ kind: "running", status });
+    return status;
+  }
+
+  private async startClient(reason: string): Promise<void> {
+    traceInfo(`Starting the sidecar (${reason})`);
+    this.setState({ kind: "starting" });
+    const python = await resolvePython(pythonSetting());
+    if (!python.ok) return this.fail(python.message);
+    const paths = sidecarPaths(this.extensionPath, python.version);
+    if (!paths.ok) return this.fail(paths.message);
+    traceInfo(`Sidecar libraries: ${paths.bundled ? "bundled with the extension" : "the interpreter's own"}`);
+
+    const serverOptions: ServerOptions = {
+      command: python.executable,
+      args: ["-m", "tgbridge", "serve"],
+      transport: TransportKind.stdio,
+      options: { env: sidecarEnv(paths.pythonPath), cwd: this.extensionPath },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      outputChannel: this.log,
+      initializationOptions: { settings: serverSettings() },
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: () => {
+          this.onCrash();
+          return { action: CloseAction.DoNotRestart, handled: true };
+        },
+      },
+      middleware: {
+        executeCommand: async (command, args, next) => {
+          const withSelection = command === SEND_SELECTION && args.length === 0 ? selectionArgs() : args;
+          try {
+            return await next(command, withSelection);
+          } catch (error) {
+            void showErrorWithLogs(errorMessage(error));
+            return undefined;
+          }
+        },
+      },
+    };
+    const client = new LanguageClient("tgbridge", "tgbridge sidecar", serverOptions, clientOptions);
+    this.client = client;
+    onNotification(client, "tgbridge/connectionChanged", ({ connection }) => this.onConnection(connection));
+    await client.start();
+    await this.status();
+  }
+
+  private onConnection(connection: ConnectionState): void {
+    if (this.state.kind !== "running") return;
+    this.setState({ kind: "running", status: { ...this.state.status, connection } });
+  }
+
+  private onCrash(): void {
+    if (this.disposed) return;
+    this.client = undefined;
+    const decision = this.policy.onCrash(Date.now());
+    if (!decision.restart) {
+      void this.fail("The tgbridge sidecar keeps crashing, so it was not restarted.");
+      return;
+    }
+    traceError(`The sidecar stopped; restart ${decision.attempt} in ${decision.delayMs} ms`);
+    this.setState({ kind: "stopped", reason: `restarting in ${Math.ceil(decision.delayMs / 1000)} s` });
+    setTimeout(() => void this.restart(`restart ${decision.attempt} after a crash`), decision.delayMs);
+  }
+
+  private async fail(message: string): Promise<void> {
+    this.setState({ kind: "stopped", reason: message });
+    await showErrorWithLogs(message);
+  }
+
+  private async stopClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    try {
+      await client.stop(5000);
+    } catch (error) {
+      traceError(`Stopping the sidecar: ${errorMessage(error)}`);
+    }
+  }
+
+  private setState(state: SidecarState): void {
+    this.state = state;
+    this.stateEmitter.fire(state);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.queue;
+    await this.stopClient();
+    this.stateEmitter.dispose();
+  }
+}
+
+function selectionArgs(): unknown[] {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.selection.isEmpty) return [];
+  const { start, end } = editor.selection;
+  return [
+    {
+      uri: editor.document.uri.toString(),
+      range: {
+        start: { line: start.line, character: start.character },
+        end: { line: end.line, character: end.character },
+      },
+    },
+  ];
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

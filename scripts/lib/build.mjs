@@ -1,0 +1,25 @@
+// Bundles the extension (dist/extension.js) and the TypeScript test suites (out/tests).
+import { build } from "esbuild";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+
+const production = process.argv.includes("--production");
+const common = { bundle: true, platform: "node", target: "node20", format: "cjs", logLevel: "warning" };
+
+await build({
+  ...common,
+  entryPoints: ["extension/src/extension.ts"],
+  outfile: "dist/extension.js",
+  external: ["vscode"],
+  minify: production,
+  sourcemap: !production,
+});
+
+if (process.argv.includes("--tests")) {
+  const suites = ["tests/extension", "tests/e2e"].flatMap((dir) =>
+    readdirSync(dir)
+      .filter((name) => name.endsWith(".test.ts"))
+      .map((name) => join(dir, name)),
+  );
+  await build({ ...common, entryPoints: suites, outdir: "out/tests", outbase: "tests", sourcemap: true });
+}
