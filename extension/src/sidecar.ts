@@ -5,7 +5,9 @@ import * as vscode from "vscode";
 import {
   CloseAction,
   ErrorAction,
+  ExecuteCommandRequest,
   LanguageClient,
+  RevealOutputChannelOn,
   TransportKind,
   type LanguageClientOptions,
   type ServerOptions,
@@ -80,11 +82,14 @@ export class Sidecar implements vscode.Disposable {
           return { action: CloseAction.DoNotRestart, handled: true };
         },
       },
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
       middleware: {
-        executeCommand: async (command, args, next) => {
+        // The request goes out here, not through `next`, so a failure shows one clear
+        // error (ours, with "Show Logs") instead of languageclient's generic one too.
+        executeCommand: async (command, args) => {
           const withSelection = command === SEND_SELECTION && args.length === 0 ? selectionArgs() : args;
           try {
-            return await next(command, withSelection);
+            return await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: withSelection });
           } catch (error) {
             void showErrorWithLogs(errorMessage(error));
             return undefined;

@@ -21,5 +21,5 @@ if (process.argv.includes("--tests")) {
       .filter((name) => name.endsWith(".test.ts"))
       .map((name) => join(dir, name)),
   );
-  await build({ ...common, entryPoints: suites, outdir: "out/tests", outbase: "tests", sourcemap: true });
+  await build({ ...common, entryPoints: suites, outdir: "out/tests", outbase: "tests", sourcemap: true, packages: "external" });
 }

@@ -1,0 +1,133 @@
+// The real-editor test: the packaged .vsix inside code-server, driven in Chromium the way
+// a person would use it. Screenshots of each step go to $TGBRIDGE_SCREENSHOTS.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { chromium, type Browser, type Frame, type Page } from "playwright-core";
+import { startCodeServer, type CodeServer } from "./codeServer";
+
+const repoRoot = path.resolve(__dirname, "..", "..", "..");
+const screenshots = process.env.TGBRIDGE_SCREENSHOTS ?? path.join(repoRoot, "test-results", "e2e");
+const STEP_TIMEOUT = 60_000;
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the e2e tier through scripts/test`);
+  return value;
+}
+
+describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, () => {
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let step = 0;
+
+  const shot = async (name: string): Promise<void> => {
+    step += 1;
+    await page.screenshot({ path: path.join(screenshots, `${String(step).padStart(2, "0")}-${name}.png`) });
+  };
+
+  before(async () => {
+    mkdirSync(screenshots, { recursive: true });
+    const folder = mkdtempSync(path.join(tmpdir(), "tgbridge-e2e-workspace-"));
+    writeFileSync(path.join(folder, "hello.py"), 'def greet(name):\n    return f"hello {name}"\n');
+    server = await startCodeServer({
+      bin: required("CODE_SERVER_BIN"),
+      nodeBin: required("NODE24_BIN"),
+      vsix: path.join(repoRoot, "dist", "tgbridge.vsix"),
+      folder,
+      userSettings: {
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": false,
+        "telemetry.telemetryLevel": "off",
+        "extensions.ignoreRecommendations": true,
+        "tgbridge.logLevel": "debug",
+        "workbench.reduceMotion": "on",
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
+        "chat.disableAIFeatures": true,
+      },
+    });
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+      args: [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    await page.goto(server.url);
+    await page.locator(".monaco-workbench").waitFor();
+    await page.locator(".statusbar").getByText(/tgbridge: not configured/).waitFor();
+    await shot("workbench-loaded");
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("shows the connection state in the status bar", async () => {
+    const item = page.locator(".statusbar").getByText(/tgbridge: not configured/);
+    assert.equal(await item.count(), 1);
+  });
+
+  it("runs 'tgbridge: Show Status' from the palette and the Chat view shows the status", async () => {
+    await runCommand(page, "tgbridge: Show Status");
+    const chat = await frameWith(page, '[data-testid="connection-state"]');
+    const state = chat.locator('[data-testid="connection-state"]');
+    assert.equal((await state.textContent())?.trim(), "not configured");
+    const folders = await chat.locator('[data-testid="workspace-folders"]').textContent();
+    assert.match(folders ?? "", /tgbridge-e2e-workspace-/);
+    const python = await chat.locator('[data-testid="python"]').textContent();
+    // The packaged extension runs on its bundled libraries with the user's Python,
+    // not on the development venv.
+    assert.doesNotMatch(python ?? "", /\.venv/);
+    await shot("chat-view-status");
+  });
+
+  it("offers 'Send selection to Telegram' in the quick-fix menu on a selection", async () => {
+    await runCommand(page, "Go to File", "hello.py");
+    const editor = page.locator(".monaco-editor .view-lines").first();
+    await editor.getByText("greet").waitFor();
+    await editor.getByText("greet").dblclick();
+    await shot("selection");
+    await page.keyboard.press("Control+.");
+    const item = page.locator(".action-widget").getByText("Send selection to Telegram");
+    await item.waitFor();
+    await shot("quick-fix-menu");
+
+    await item.click();
+    const toast = page.locator(".notifications-toasts").getByText(/Not connected to Telegram/);
+    await toast.waitFor();
+    await shot("not-connected-error");
+  });
+});
+
+async function runCommand(page: Page, command: string, argument?: string): Promise<void> {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor();
+  await input.fill(`>${command}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first().waitFor();
+  await page.keyboard.press("Enter");
+  if (argument !== undefined) {
+    await input.fill(argument);
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: argument }).first().waitFor();
+    await page.keyboard.press("Enter");
+  }
+}
+
+/** The webview frame that contains `selector`; webviews sit in nested iframes. */
+async function frameWith(page: Page, selector: string): Promise<Frame> {
+  const deadline = Date.now() + STEP_TIMEOUT;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (await frame.locator(selector).count().catch(() => 0)) return frame;
+    }
+    await page.waitForEvent("framenavigated", { timeout: 1000 }).catch(() => undefined);
+  }
+  throw new Error(`no frame shows ${selector}`);
+}
