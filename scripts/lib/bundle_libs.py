@@ -18,7 +18,11 @@ VERSIONS = ["3.11", "3.12", "3.13"]
 
 
 def pip(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args], check=True)
+    command = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args]
+    done = subprocess.run(command, capture_output=True, text=True)
+    noise = "is ignored: it is neither a file nor a directory"
+    sys.stderr.write("".join(line for line in done.stderr.splitlines(True) if noise not in line))
+    done.check_returncode()
 
 
 def main() -> None:

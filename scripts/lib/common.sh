@@ -17,6 +17,12 @@ hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
 stamp_ok() { [ -f "$TOOLS/$1.stamp" ] && [ "$(cat "$TOOLS/$1.stamp")" = "$2" ]; }
 stamp_set() { echo "$2" >"$TOOLS/$1.stamp"; }
 
+# pip, without the noise this machine's pip configuration adds for every package.
+pip_quiet() {
+  "$@" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+  return "${PIPESTATUS[0]}"
+}
+
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 ensure_apt() {
@@ -53,8 +59,8 @@ ensure_venv() {
     "$(find_python)" -m venv "$VENV"
   fi
   log "installing Python packages into .venv"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/dev.txt"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$ROOT"
+  pip_quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/dev.txt"
+  pip_quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$ROOT"
   stamp_set venv "$want"
 }
 

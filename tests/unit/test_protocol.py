@@ -1,0 +1,41 @@
+"""The protocol is written once: the committed TypeScript matches the pydantic models."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tgbridge.protocol import ConnectionState, StatusResult
+from tgbridge.protocol_schema import protocol_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_generated_typescript_is_current() -> None:
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "gen-protocol"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_every_method_is_in_the_schema() -> None:
+    schema = protocol_schema()
+    assert set(schema["properties"]["requests"]["properties"]) == {"tgbridge/status"}
+    assert set(schema["properties"]["notifications"]["properties"]) == {
+        "tgbridge/connectionChanged"
+    }
+
+
+def test_messages_travel_in_camel_case() -> None:
+    status = StatusResult.model_validate(
+        {
+            "version": "1",
+            "workspaceFolders": [],
+            "connection": {"state": "waiting", "detail": "waiting 3 s", "waitSeconds": 3},
+            "python": {"executable": "/p", "version": "3.11.7"},
+        }
+    )
+    assert status.connection == ConnectionState(
+        state="waiting", detail="waiting 3 s", wait_seconds=3
+    )
+    assert "settingsError" in status.model_dump(by_alias=True)
