@@ -30,6 +30,7 @@ export class Sidecar implements vscode.Disposable {
   private queue: Promise<void> = Promise.resolve();
   private readonly policy = new RestartPolicy();
   private disposed = false;
+  private pendingRestart: NodeJS.Timeout | undefined;
   private readonly stateEmitter = new vscode.EventEmitter<SidecarState>();
   readonly onDidChangeState = this.stateEmitter.event;
   state: SidecarState = { kind: "starting" };
@@ -42,6 +43,7 @@ export class Sidecar implements vscode.Disposable {
   /** Stops the sidecar if it runs and starts it again; never two at once. */
   restart(reason: string, byUser = false): Promise<void> {
     if (byUser) this.policy.reset();
+    clearTimeout(this.pendingRestart);
     this.queue = this.queue
       .then(() => this.stopClient())
       .then(() => (this.disposed ? undefined : this.startClient(reason)))
@@ -78,11 +80,16 @@ export class Sidecar implements vscode.Disposable {
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue }),
         closed: () => {
-          this.onCrash();
+          this.onCrash(client);
           return { action: CloseAction.DoNotRestart, handled: true };
         },
       },
       revealOutputChannelOn: RevealOutputChannelOn.Never,
+      // A failed initialize counts as a crash (onCrash), never as languageclient's own toast.
+      initializationFailedHandler: (error) => {
+        traceError(`The sidecar failed to initialize: ${errorMessage(error)}`);
+        return false;
+      },
       middleware: {
         // The request goes out here, not through `next`, so a failure shows one clear
         // error (ours, with "Show Logs") instead of languageclient's generic one too.
@@ -97,10 +104,16 @@ export class Sidecar implements vscode.Disposable {
         },
       },
     };
-    const client = new LanguageClient("tgbridge", "tgbridge sidecar", serverOptions, clientOptions);
+    const client = new SidecarClient("tgbridge", "tgbridge sidecar", serverOptions, clientOptions);
     this.client = client;
     onNotification(client, "tgbridge/connectionChanged", ({ connection }) => this.onConnection(connection));
-    await client.start();
+    try {
+      await client.start();
+    } catch (error) {
+      traceError(`The sidecar did not start: ${errorMessage(error)}`);
+      this.onCrash(client);
+      return;
+    }
     await this.status();
   }
 
@@ -109,8 +122,9 @@ export class Sidecar implements vscode.Disposable {
     this.setState({ kind: "running", status: { ...this.state.status, connection } });
   }
 
-  private onCrash(): void {
-    if (this.disposed) return;
+  /** A sidecar that exits or fails to start counts as a crash, once per client. */
+  private onCrash(client: LanguageClient): void {
+    if (this.disposed || this.client !== client) return;
     this.client = undefined;
     const decision = this.policy.onCrash(Date.now());
     if (!decision.restart) {
@@ -119,7 +133,10 @@ export class Sidecar implements vscode.Disposable {
     }
     traceError(`The sidecar stopped; restart ${decision.attempt} in ${decision.delayMs} ms`);
     this.setState({ kind: "stopped", reason: `restarting in ${Math.ceil(decision.delayMs / 1000)} s` });
-    setTimeout(() => void this.restart(`restart ${decision.attempt} after a crash`), decision.delayMs);
+    this.pendingRestart = setTimeout(
+      () => void this.restart(`restart ${decision.attempt} after a crash`),
+      decision.delayMs,
+    );
   }
 
   private async fail(message: string): Promise<void> {
@@ -145,9 +162,18 @@ export class Sidecar implements vscode.Disposable {
 
   async dispose(): Promise<void> {
     this.disposed = true;
+    clearTimeout(this.pendingRestart);
     await this.queue;
     await this.stopClient();
     this.stateEmitter.dispose();
+  }
+}
+
+/** Logs languageclient's own errors without a notification: tgbridge shows its own,
+ * each with "Show Logs", so the user never sees the same failure twice. */
+class SidecarClient extends LanguageClient {
+  override error(message: string, data?: unknown): void {
+    super.error(message, data, false);
   }
 }
 

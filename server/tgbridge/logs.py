@@ -41,11 +41,25 @@ class EditorLogHandler(logging.Handler):
             self._busy.active = False
 
 
+class _NotShownInEditor(logging.Filter):
+    """Once the editor shows tgbridge's records, stderr keeps only the others (pygls's,
+    tracebacks), so each line reaches the editor's output once and at its own level."""
+
+    editor_attached = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (self.editor_attached and record.name.startswith(logger.name))
+
+
+_stderr_filter = _NotShownInEditor()
+
+
 def configure_stderr(level_name: str | None) -> None:
     """Sends every record at `level_name` or above to stderr."""
     name = level_name or os.environ.get("TGBRIDGE_LOG_LEVEL", "info").lower()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_stderr_filter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
@@ -60,4 +74,5 @@ def attach_editor(sink: LogSink) -> EditorLogHandler:
     handler = EditorLogHandler(sink)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logger.addHandler(handler)
+    _stderr_filter.editor_attached = True
     return handler

@@ -6,6 +6,8 @@ import * as path from "node:path";
 
 export interface CodeServer {
   url: string;
+  extensionsDir: string;
+  userSettingsFile: string;
   stop(): Promise<void>;
 }
 
@@ -21,8 +23,9 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const home = mkdtempSync(path.join(tmpdir(), "tgbridge-code-server-"));
   const extensions = path.join(home, "extensions");
   const userData = path.join(home, "user-data");
-  mkdirSync(path.join(userData, "User"), { recursive: true });
-  writeFileSync(path.join(userData, "User", "settings.json"), JSON.stringify(options.userSettings, null, 2));
+  const userSettingsFile = path.join(userData, "User", "settings.json");
+  mkdirSync(path.dirname(userSettingsFile), { recursive: true });
+  writeFileSync(userSettingsFile, JSON.stringify(options.userSettings, null, 2));
   const env = { ...process.env, PATH: `${options.nodeBin}${path.delimiter}${process.env.PATH ?? ""}` };
   const dirs = ["--extensions-dir", extensions, "--user-data-dir", userData];
 
@@ -45,6 +48,8 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const url = await listeningUrl(child);
   return {
     url: `${url}/?folder=${encodeURIComponent(options.folder)}`,
+    extensionsDir: extensions,
+    userSettingsFile,
     stop: () => stopProcess(child),
   };
 }

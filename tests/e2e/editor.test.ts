@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type Frame, type Page } from "playwright-core";
 import { startCodeServer, type CodeServer } from "./codeServer";
+import { sidecarPids } from "./processes";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
 const screenshots = process.env.TGBRIDGE_SCREENSHOTS ?? path.join(repoRoot, "test-results", "e2e");
@@ -103,8 +104,75 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
     const toast = page.locator(".notifications-toasts").getByText(/Not connected to Telegram/);
     await toast.waitFor();
     await shot("not-connected-error");
+    await page.keyboard.press("Escape");
+  });
+
+  it("restarts the sidecar when it crashes", async () => {
+    const [first] = await waitUntil(() => one(sidecarPids(server.extensionsDir)));
+    process.kill(first!, "SIGKILL");
+    const [second] = await waitUntil(() => one(sidecarPids(server.extensionsDir).filter((pid) => pid !== first)));
+    assert.notEqual(second, first);
+    await page.locator(".statusbar").getByText(/tgbridge: not configured/).waitFor();
+    await shot("restarted-after-crash");
+  });
+
+  it("gives up after repeated crashes with an error that offers Show Logs", async () => {
+    const killed = new Set<number>();
+    const toast = page.locator(".notifications-toasts").getByText(/keeps crashing/);
+    const deadline = Date.now() + STEP_TIMEOUT;
+    while (!(await toast.isVisible())) {
+      if (Date.now() > deadline) await shot("never-gave-up");
+      assert.ok(Date.now() < deadline, `the extension never gave up restarting (killed ${killed.size})`);
+      for (const pid of sidecarPids(server.extensionsDir).filter((pid) => !killed.has(pid))) {
+        process.kill(pid, "SIGKILL");
+        killed.add(pid);
+      }
+      await page.waitForTimeout(100);
+    }
+    assert.ok(killed.size >= 5, `gave up after ${killed.size} crashes`);
+    await page.locator(".statusbar").getByText(/tgbridge: stopped/).waitFor();
+    await shot("gave-up-after-crashes");
+    await page.locator(".notifications-toasts").getByRole("button", { name: "Show Logs" }).click();
+    const output = page.locator('[id="workbench.panel.output"]');
+    // Log lines render with non-breaking spaces, hence \s.
+    await output.locator(".view-lines").getByText(/The\ssidecar/).first().waitFor();
+    const channel = page.getByRole("toolbar", { name: "Output actions" }).getByLabel("Switch Output");
+    assert.equal(await channel.evaluate((select: HTMLSelectElement) => select.selectedOptions[0]?.text), "tgbridge");
+    await shot("logs-shown");
+
+    await runCommand(page, "tgbridge: Restart Sidecar");
+    await page.locator(".statusbar").getByText(/tgbridge: not configured/).waitFor();
+  });
+
+  it("restarts the sidecar when a tgbridge setting changes", async () => {
+    const [before] = await waitUntil(() => one(sidecarPids(server.extensionsDir)));
+    await runCommand(page, "Preferences: Open User Settings");
+    await page.locator(".settings-editor .settings-header").waitFor();
+    await page.keyboard.type("tgbridge.logLevel"); // the search box has the focus
+    const select = page.locator('.settings-editor .setting-item-enum select').first();
+    await select.waitFor();
+    await select.selectOption("warning");
+    await shot("setting-changed");
+    const [after] = await waitUntil(() => one(sidecarPids(server.extensionsDir).filter((pid) => pid !== before)));
+    assert.notEqual(after, before);
+    await page.locator(".statusbar").getByText(/tgbridge: not configured/).waitFor();
   });
 });
+
+function one(pids: number[]): number[] {
+  return pids.length === 1 ? pids : [];
+}
+
+/** Polls `probe` until it returns a non-empty list; fails after STEP_TIMEOUT. */
+async function waitUntil(probe: () => number[] | Promise<number[]>): Promise<number[]> {
+  const deadline = Date.now() + STEP_TIMEOUT;
+  while (Date.now() < deadline) {
+    const found = await probe();
+    if (found.length) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("timed out waiting for the sidecar process");
+}
 
 async function runCommand(page: Page, command: string, argument?: string): Promise<void> {
   await page.keyboard.press("F1");

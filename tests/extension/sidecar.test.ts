@@ -22,9 +22,13 @@ class Sidecar {
   readonly process: ChildProcessWithoutNullStreams;
   readonly connection: MessageConnection;
   readonly logs: string[] = [];
+  stderr = "";
 
   constructor(settings: Record<string, unknown>) {
     this.process = spawn(venvPython, ["-m", "tgbridge", "serve", "--stdio"], { cwd: repoRoot });
+    this.process.stderr.on("data", (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+    });
     this.connection = createMessageConnection(
       new StreamMessageReader(this.process.stdout),
       new StreamMessageWriter(this.process.stdin),
@@ -87,6 +91,7 @@ describe("the sidecar over vscode-jsonrpc", () => {
     assert.deepEqual(status.workspaceFolders, [{ name: "workspace", uri: pathToFileURL(workspace).href }]);
     assert.match(status.version, /^\d+\.\d+\.\d+/);
     assert.equal(status.settingsError, null);
+    assert.ok(sidecar.logs.some((line) => line.includes("sidecar ready")));
   });
 
   it("offers a code action whose command VS Code can run", async () => {
@@ -110,6 +115,10 @@ describe("the sidecar over vscode-jsonrpc", () => {
         return true;
       },
     );
+    // An expected refusal is an answer, not a crash: no traceback in the logs.
+    const status = await sidecar.status(); // everything before it has been logged by now
+    assert.equal(status.connection.state, "not configured");
+    assert.doesNotMatch(sidecar.stderr, /Traceback/);
   });
 });
 

@@ -14,6 +14,7 @@ from pygls.lsp.server import LanguageServer
 
 from tgbridge import __version__, logs
 from tgbridge.lsp.converter import json_converter
+from tgbridge.lsp.errors import BridgeRpcError, HideExpectedErrors
 
 if TYPE_CHECKING:
     from tgbridge.app import Bridge
@@ -60,7 +61,8 @@ class TgbridgeServer(LanguageServer):
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        logs.logger.error("%s", error)
+        if not isinstance(error, BridgeRpcError):
+            logs.logger.error("%s", error)
 
 
 def build_server() -> TgbridgeServer:
@@ -74,4 +76,5 @@ def build_server() -> TgbridgeServer:
 
 def serve(log_level: str | None = None) -> None:
     logs.configure_stderr(log_level)
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(HideExpectedErrors())
     build_server().start_io()
