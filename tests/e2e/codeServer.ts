@@ -1,6 +1,6 @@
 // Runs code-server (a real VS Code build) on 127.0.0.1 with the packaged .vsix installed.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
@@ -50,7 +50,10 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     url: `${url}/?folder=${encodeURIComponent(options.folder)}`,
     extensionsDir: extensions,
     userSettingsFile,
-    stop: () => stopProcess(child),
+    stop: async () => {
+      await stopProcess(child);
+      rmSync(home, { recursive: true, force: true });
+    },
   };
 }
 

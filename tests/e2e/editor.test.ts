@@ -1,7 +1,7 @@
 // The real-editor test: the packaged .vsix inside code-server, driven in Chromium the way
 // a person would use it. Screenshots of each step go to $TGBRIDGE_SCREENSHOTS.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -24,6 +24,7 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
   let browser: Browser;
   let page: Page;
   let step = 0;
+  let folder = "";
 
   const shot = async (name: string): Promise<void> => {
     step += 1;
@@ -32,7 +33,7 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
 
   before(async () => {
     mkdirSync(screenshots, { recursive: true });
-    const folder = mkdtempSync(path.join(tmpdir(), "tgbridge-e2e-workspace-"));
+    folder = mkdtempSync(path.join(tmpdir(), "tgbridge-e2e-workspace-"));
     writeFileSync(path.join(folder, "hello.py"), 'def greet(name):\n    return f"hello {name}"\n');
     server = await startCodeServer({
       bin: required("CODE_SERVER_BIN"),
@@ -68,6 +69,7 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
   after(async () => {
     await browser?.close();
     await server?.stop();
+    rmSync(folder, { recursive: true, force: true });
   });
 
   it("shows the connection state in the status bar", async () => {
