@@ -1,0 +1,1 @@
+"""SQLite storage: the outbox, message history with full-text search."""

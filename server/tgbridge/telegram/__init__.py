@@ -1,0 +1,1 @@
+"""Telegram: rendering, the outbox and the Telethon gateway."""

@@ -1,0 +1,138 @@
+"""The sender loop: drains the SQLite outbox into Telegram, one worker per chat, in order.
+
+Per-chat and overall rate limits keep it under Telegram's flood limits; a FLOOD_WAIT that
+still comes pauses that chat for the time asked and is reported as a visible wait;
+network errors retry with exponential back-off and jitter. Rows stay queued until
+Telegram has them, so a restart resumes where the last run stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiolimiter import AsyncLimiter
+
+from tgbridge.store.outbox_store import OutboxRow, OutboxStore, SendStatus
+from tgbridge.telegram.errors import AlreadySent, FloodWait, PermanentError, TransientError
+
+logger = logging.getLogger(__name__)
+
+Transport = Callable[[OutboxRow], Awaitable[int | None]]
+OnStatus = Callable[[SendStatus], None]
+OnWait = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_chat_rate: float = 1.0
+    per_chat_burst: int = 3
+    overall_rate: float = 30.0
+    retry_base: float = 0.5
+    retry_cap: float = 30.0
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: OutboxStore,
+        send: Transport,
+        *,
+        limits: Limits = Limits(),
+        on_status: OnStatus = lambda status: None,
+        on_wait: OnWait = lambda chat_id, seconds: None,
+    ) -> None:
+        self._store = store
+        self._send = send
+        self._limits = limits
+        self._on_status = on_status
+        self._on_wait = on_wait
+        self._overall = AsyncLimiter(limits.overall_rate, 1)
+        self._per_chat: dict[int, AsyncLimiter] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._wakeup = asyncio.Event()
+        self._resume = asyncio.Event()
+
+    def wake(self) -> None:
+        """New rows are queued: start or keep their chats' workers going."""
+        self._wakeup.set()
+
+    def resume(self) -> None:
+        """The connection is back: cut short every network back-off."""
+        self._resume.set()
+        self._resume = asyncio.Event()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                self._wakeup.clear()
+                for chat_id in self._store.chats_with_queued():
+                    worker = self._workers.get(chat_id)
+                    if worker is None or worker.done():
+                        self._workers[chat_id] = asyncio.create_task(self._drain(chat_id))
+                        self._workers[chat_id].add_done_callback(lambda _: self.wake())
+                await self._wakeup.wait()
+        finally:
+            for worker in self._workers.values():
+                worker.cancel()
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    async def _drain(self, chat_id: int) -> None:
+        failures = 0
+        while (row := self._store.next_queued(chat_id)) is not None:
+            await self._chat_limiter(chat_id).acquire()
+            await self._overall.acquire()
+            self._store.count_attempt(row.id)
+            try:
+                telegram_id = await self._send(row)
+            except AlreadySent:
+                telegram_id = None
+            except FloodWait as wait:
+                await self._wait_flood(chat_id, wait.seconds)
+                continue
+            except TransientError as error:
+                failures += 1
+                delay = self._backoff(failures)
+                logger.warning(
+                    "send to chat %s failed (%s); retry in %.1f s", chat_id, error, delay
+                )
+                await self._sleep_unless_resumed(delay)
+                continue
+            except PermanentError as error:
+                self._store.mark_failed(row.id, str(error))
+                self._report(row.send_id)
+                continue
+            failures = 0
+            self._store.mark_sent(row.id, telegram_id)
+            self._report(row.send_id)
+
+    async def _wait_flood(self, chat_id: int, seconds: int) -> None:
+        logger.info("Telegram asks chat %s to wait %s s", chat_id, seconds)
+        self._on_wait(chat_id, seconds)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._on_wait(chat_id, None)
+
+    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
+        if chat_id not in self._per_chat:
+            burst = self._limits.per_chat_burst
+            self._per_chat[chat_id] = AsyncLimiter(burst, burst / self._limits.per_chat_rate)
+        return self._per_chat[chat_id]
+
+    def _backoff(self, failures: int) -> float:
+        ceiling = min(self._limits.retry_cap, self._limits.retry_base * 2 ** (failures - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+    async def _sleep_unless_resumed(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._resume.wait(), seconds)
+
+    def _report(self, send_id: int) -> None:
+        status = self._store.status(send_id)
+        if status is not None and status.state != "queued":
+            self._on_status(status)
