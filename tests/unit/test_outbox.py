@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from tgbridge.store.database import open_database
 from tgbridge.store.outbox_store import NewMessage, OutboxRow, OutboxStore, SendStatus
 from tgbridge.telegram.errors import AlreadySent, FloodWait, PermanentError, TransientError
@@ -54,8 +53,8 @@ class Statuses:
         async with self._changed:
             self._changed.notify_all()
 
-    async def until(self, done: Callable[[], bool], timeout: float = 10) -> None:
-        async with asyncio.timeout(timeout), self._changed:
+    async def until(self, done: Callable[[], bool]) -> None:
+        async with asyncio.timeout(10), self._changed:
             await self._changed.wait_for(done)
 
 

@@ -6,7 +6,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telethon.helpers import add_surrogate
 from telethon.tl.types import MessageEntityBold, MessageEntityCode, MessageEntityPre
-
 from tgbridge.telegram.render import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
@@ -31,7 +30,7 @@ def assert_valid(part: Part, limit: int = TEXT_LIMIT) -> None:
     assert 0 < part.length <= limit
     for entity in part.entities:
         assert entity.length > 0
-        assert 0 <= entity.offset and entity.offset + entity.length <= part.length
+        assert entity.offset >= 0 and entity.offset + entity.length <= part.length
 
 
 def test_markdown_becomes_entities() -> None:
