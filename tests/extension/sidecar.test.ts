@@ -94,6 +94,11 @@ describe("the sidecar over vscode-jsonrpc", () => {
     assert.ok(sidecar.logs.some((line) => line.includes("sidecar ready")));
   });
 
+  it("answers a request sent without params", async () => {
+    const status = await sidecar.connection.sendRequest<{ version: string }>("tgbridge/status");
+    assert.match(status.version, /^\d+\.\d+\.\d+/);
+  });
+
   it("offers a code action whose command VS Code can run", async () => {
     const uri = pathToFileURL(path.join(workspace, "hello.py")).href;
     const range = { start: { line: 0, character: 4 }, end: { line: 0, character: 9 } };

@@ -47,3 +47,8 @@ async def test_initialize_announces_name_code_action_and_command() -> None:
     assert list(capabilities.execute_command_provider.commands) == ["tgbridge.sendSelection"]
     await client.shutdown_session()
     await client.stop()
+
+
+async def test_a_request_without_params_is_answered(client: LanguageClient) -> None:
+    status = await client.protocol.send_request_async("tgbridge/status", None)
+    assert status["connection"]["state"] == "not configured"

@@ -17,12 +17,17 @@ from pygls.protocol import (
 )
 
 
-def _as_is(obj: dict[str, Any], cls: type[Any]) -> Any:
-    return cls(**obj)
+def _params_as_is(obj: dict[str, Any], cls: type[Any]) -> Any:
+    return cls(**{"params": None, **obj})  # JSON-RPC lets a request or notification omit params
+
+
+def _result_as_is(obj: dict[str, Any], cls: type[Any]) -> Any:
+    return cls(**{"result": None, **obj})
 
 
 def json_converter() -> Converter:
     converter: Converter = default_converter()  # type: ignore[no-untyped-call]
-    for message in (JsonRPCRequestMessage, JsonRPCResponseMessage, JsonRPCNotification):
-        converter.register_structure_hook(message, _as_is)
+    converter.register_structure_hook(JsonRPCRequestMessage, _params_as_is)
+    converter.register_structure_hook(JsonRPCNotification, _params_as_is)
+    converter.register_structure_hook(JsonRPCResponseMessage, _result_as_is)
     return converter
