@@ -1,0 +1,295 @@
+"""The Telethon gateway: one Telegram client, its connection state, login, inbound events,
+and the send function the outbox drains into.
+
+Telethon's own reconnect neither reports the gap nor fetches what was missed during it
+(TESTING.md), so the gateway supervises the connection itself: when it drops, it reports
+"offline", reconnects with capped back-off, asks for the difference at once and reports
+"online" again. Flood waits are left to the outbox (flood_sleep_threshold=0) and server
+errors are not retried inside Telethon (request_retries=1): one place decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from telethon import TelegramClient, errors, events, functions, types
+from telethon.crypto import rsa
+from telethon.sessions import StringSession
+
+from tgbridge.store.outbox_store import OutboxRow
+from tgbridge.telegram.errors import AlreadySent, FloodWait, PermanentError, TransientError
+
+logger = logging.getLogger(__name__)
+
+StateName = Literal["connecting", "online", "offline", "unauthorized"]
+
+
+@dataclass(frozen=True)
+class DataCenter:
+    """A custom data centre: the loopback test server, or Telegram's test environment."""
+
+    id: int
+    host: str
+    port: int
+    public_key_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    api_id: int
+    api_hash: str
+    session: str = ""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    chat_id: int
+    message_id: int
+    sender_id: int | None
+    text: str
+    date: float
+    reply_to: int | None
+    edited: bool
+    outgoing: bool
+
+
+class LoginPrompt(Protocol):
+    async def __call__(self, kind: Literal["code", "password"], hint: str) -> str | None: ...
+
+
+class LoginError(Exception):
+    """A login that cannot go on; the message says why, without the secret."""
+
+
+OnState = Callable[[StateName, str], None]
+OnIncoming = Callable[[Incoming], Awaitable[None]]
+OnCallback = Callable[[int, int, bytes], Awaitable[str | None]]
+
+
+class Gateway:
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        data_center: DataCenter | None,
+        on_state: OnState,
+        on_incoming: OnIncoming,
+        on_reconnected: Callable[[], None] = lambda: None,
+        reconnect_cap: float = 30.0,
+    ) -> None:
+        if data_center and data_center.public_key_file:
+            rsa.add_key(data_center.public_key_file.read_text(), old=False)
+        self._client = TelegramClient(
+            StringSession(credentials.session),
+            credentials.api_id,
+            credentials.api_hash,
+            flood_sleep_threshold=0,
+            request_retries=1,
+            auto_reconnect=False,
+            catch_up=True,
+            base_logger="tgbridge.telethon",
+        )
+        if data_center:
+            self._client.session.set_dc(data_center.id, data_center.host, data_center.port)
+        self._on_state = on_state
+        self._on_incoming = on_incoming
+        self._on_reconnected = on_reconnected
+        self._reconnect_cap = reconnect_cap
+        self._supervisor: asyncio.Task[None] | None = None
+        self._closing = False
+        self._client.add_event_handler(self._new_message, events.NewMessage())
+        self._client.add_event_handler(self._edited_message, events.MessageEdited())
+        self._client.add_event_handler(self._callback_query, events.CallbackQuery())
+
+    @property
+    def session(self) -> str:
+        saved: str = self._client.session.save()
+        return saved
+
+    async def start(self) -> bool:
+        """Connects; True when the session is logged in."""
+        self._on_state("connecting", "Connecting to Telegram…")
+        await self._connect_with_backoff()
+        self._supervisor = asyncio.create_task(self._supervise())
+        return await self._report_authorization()
+
+    async def stop(self) -> None:
+        self._closing = True
+        if self._supervisor:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        await self._client.disconnect()
+
+    async def login_bot(self, token: str) -> str:
+        try:
+            await self._client.sign_in(bot_token=token)
+        except (errors.AccessTokenInvalidError, errors.AccessTokenExpiredError) as error:
+            raise LoginError("Telegram refused the bot token.") from error
+        await self._report_authorization()
+        return self.session
+
+    async def login_user(self, phone: str, ask: LoginPrompt) -> str:
+        try:
+            await self._client.send_code_request(phone)
+        except errors.PhoneNumberInvalidError as error:
+            raise LoginError("Telegram does not know that phone number.") from error
+        code = await ask("code", f"The login code Telegram sent for {_masked(phone)}")
+        if not code:
+            raise LoginError("Login cancelled.")
+        try:
+            await self._client.sign_in(phone=phone, code=code.strip())
+        except (errors.PhoneCodeInvalidError, errors.PhoneCodeExpiredError) as error:
+            raise LoginError("The login code is wrong or expired.") from error
+        except errors.SessionPasswordNeededError:
+            password = await ask("password", "Your Telegram two-step verification password")
+            if not password:
+                raise LoginError("Login cancelled.") from None
+            try:
+                await self._client.sign_in(password=password)
+            except errors.PasswordHashInvalidError as error:
+                raise LoginError("The two-step verification password is wrong.") from error
+        await self._report_authorization()
+        return self.session
+
+    async def logout(self) -> None:
+        with contextlib.suppress(errors.RPCError, ConnectionError):
+            await self._client.log_out()
+        self._on_state("unauthorized", "Logged out of Telegram.")
+
+    async def send(self, row: OutboxRow) -> int | None:
+        """Sends one outbox row with its own random_id; the outbox's Transport."""
+        try:
+            peer = await self._client.get_input_entity(row.chat_id)
+            request = self._request(row, peer, await self._media(row))
+            result = await self._client(request)
+        except errors.FloodWaitError as error:
+            raise FloodWait(error.seconds) from error
+        except errors.RandomIdDuplicateError as error:
+            raise AlreadySent() from error
+        except (TimeoutError, errors.ServerError, ConnectionError, OSError) as error:
+            raise TransientError(type(error).__name__) from error
+        except (errors.RPCError, ValueError) as error:
+            raise PermanentError(str(error)) from error
+        return _sent_message_id(result, row.random_id)
+
+    def _request(self, row: OutboxRow, peer: Any, media: Any) -> Any:
+        payload = row.payload
+        entities = [_entity(item) for item in payload.get("entities", [])]
+        reply = types.InputReplyToMessage(reply_to_msg_id=row.reply_to) if row.reply_to else None
+        if media is None:
+            return functions.messages.SendMessageRequest(
+                peer=peer,
+                message=payload["text"],
+                random_id=row.random_id,
+                entities=entities,
+                reply_to=reply,
+                no_webpage=True,
+            )
+        return functions.messages.SendMediaRequest(
+            peer=peer,
+            media=media,
+            message=payload.get("caption", ""),
+            random_id=row.random_id,
+            entities=entities,
+            reply_to=reply,
+        )
+
+    async def _media(self, row: OutboxRow) -> Any:
+        if row.kind != "file":
+            return None
+        path = Path(row.payload["path"])
+        uploaded = await self._client.upload_file(
+            path, file_name=row.payload.get("name", path.name)
+        )
+        return types.InputMediaUploadedDocument(
+            file=uploaded,
+            mime_type=row.payload.get("mimeType", "application/octet-stream"),
+            attributes=[types.DocumentAttributeFilename(row.payload.get("name", path.name))],
+            force_file=True,
+        )
+
+    async def _report_authorization(self) -> bool:
+        if await self._client.is_user_authorized():
+            me = await self._client.get_me()
+            name = getattr(me, "username", None) or getattr(me, "first_name", None) or me.id
+            self._on_state("online", f"Online as {name}.")
+            return True
+        self._on_state("unauthorized", "Not logged in to Telegram: run tgbridge: Log In.")
+        return False
+
+    async def _supervise(self) -> None:
+        while not self._closing:
+            with contextlib.suppress(Exception):
+                await self._client.disconnected
+            if self._closing:
+                return
+            self._on_state("offline", "Connection to Telegram lost; reconnecting…")
+            await self._connect_with_backoff()
+            # Telethon would only notice what it missed at the next gap: ask now.
+            await self._client.catch_up()
+            await self._report_authorization()
+            self._on_reconnected()
+
+    async def _connect_with_backoff(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self._client.connect()
+                return
+            except (TimeoutError, ConnectionError, OSError) as error:
+                wait = random.uniform(delay / 2, delay)
+                logger.warning("cannot reach Telegram (%s); retry in %.1f s", error, wait)
+                self._on_state("offline", f"Cannot reach Telegram; retrying in {wait:.0f} s.")
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, self._reconnect_cap)
+
+    async def _new_message(self, event: events.NewMessage.Event) -> None:
+        await self._on_incoming(_incoming(event.message, edited=False))
+
+    async def _edited_message(self, event: events.MessageEdited.Event) -> None:
+        await self._on_incoming(_incoming(event.message, edited=True))
+
+    async def _callback_query(self, event: events.CallbackQuery.Event) -> None:
+        # Always answered, or the phone shows a spinner until Telegram gives up.
+        await event.answer()
+
+
+def _incoming(message: Any, *, edited: bool) -> Incoming:
+    reply = message.reply_to.reply_to_msg_id if message.reply_to else None
+    return Incoming(
+        chat_id=message.chat_id,
+        message_id=message.id,
+        sender_id=message.sender_id,
+        text=message.message or "",
+        date=message.date.timestamp(),
+        reply_to=reply,
+        edited=edited,
+        outgoing=bool(message.out),
+    )
+
+
+def _entity(item: dict[str, Any]) -> Any:
+    """An entity stored as Telethon's `to_dict()` back to its TL object."""
+    fields = dict(item)
+    return getattr(types, fields.pop("_"))(**fields)
+
+
+def _sent_message_id(result: Any, random_id: int) -> int | None:
+    if isinstance(result, types.UpdateShortSentMessage):
+        return int(result.id)
+    for update in getattr(result, "updates", []):
+        if isinstance(update, types.UpdateMessageID) and update.random_id == random_id:
+            return int(update.id)
+    return None
+
+
+def _masked(phone: str) -> str:
+    return phone[:3] + "…" + phone[-2:] if len(phone) > 6 else "your number"
