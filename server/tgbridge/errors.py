@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-ErrorCode = Literal["not_connected", "invalid_settings", "invalid_params", "internal"]
+ErrorCode = Literal[
+    "not_connected",
+    "not_logged_in",
+    "login_failed",
+    "invalid_settings",
+    "invalid_params",
+    "internal",
+]
 
 
 class BridgeError(Exception):

@@ -13,7 +13,19 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from tgbridge.errors import ErrorCode
-from tgbridge.methods import CONNECTION_CHANGED, SEND_SELECTION_COMMAND, STATUS
+from tgbridge.methods import (
+    ASK_LOGIN,
+    CONNECT,
+    CONNECTION_CHANGED,
+    HISTORY,
+    LOGIN,
+    LOGOUT,
+    MESSAGE,
+    MESSAGE_STATUS,
+    SEND,
+    SEND_SELECTION_COMMAND,
+    STATUS,
+)
 
 
 class Model(BaseModel):
@@ -82,6 +94,101 @@ class SendSelectionArgs(Model):
     range: Range
 
 
+class ConnectParams(Model):
+    """Credentials from the editor's secret storage; never logged."""
+
+    api_id: int
+    api_hash: str
+    session: str
+
+
+class LoginParams(Model):
+    mode: Literal["bot", "account"]
+    api_id: int
+    api_hash: str
+    bot_token: str | None = None
+    phone: str | None = None
+
+
+class LoginResult(Model):
+    """The session to keep in the editor's secret storage."""
+
+    session: str
+    connection: ConnectionState
+
+
+class AskLoginParams(Model):
+    """Sent by the sidecar while logging in to an account: the editor asks the user."""
+
+    kind: Literal["code", "password"]
+    prompt: str
+
+
+class AskLoginResult(Model):
+    value: str | None = None
+
+
+class EmptyResult(Model):
+    pass
+
+
+class CodeSelection(Model):
+    text: str
+    language: str = ""
+    path: str = ""
+    range: Range | None = None
+
+
+class FileToSend(Model):
+    path: str
+    caption: str = ""
+
+
+class SendParams(Model):
+    """One of text (Markdown-style), code or file; `chat` defaults to the setting."""
+
+    chat: str | None = None
+    text: str | None = None
+    code: CodeSelection | None = None
+    file: FileToSend | None = None
+    reply_to: int | None = None
+
+
+class SendResult(Model):
+    send_id: int
+
+
+class MessageStatusParams(Model):
+    send_id: int
+    state: Literal["queued", "sent", "failed"]
+    telegram_ids: list[int]
+    error: str | None = None
+
+
+class ChatMessage(Model):
+    chat_id: int
+    message_id: int
+    sender_id: int | None
+    text: str
+    date: float
+    reply_to: int | None
+    edited: bool
+    outgoing: bool
+    file_path: str | None = None
+
+
+class HistoryParams(Model):
+    chat_id: int | None = None
+    search: str | None = None
+    before: int | None = None
+    limit: int = 50
+
+
+class HistoryResult(Model):
+    messages: list[ChatMessage]
+    next_cursor: int | None
+
+
 class ErrorData(Model):
     """`data` of every error the sidecar answers."""
 
@@ -91,9 +198,20 @@ class ErrorData(Model):
 
 REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
     STATUS: (StatusParams, StatusResult),
+    CONNECT: (ConnectParams, StatusResult),
+    LOGIN: (LoginParams, LoginResult),
+    LOGOUT: (StatusParams, EmptyResult),
+    SEND: (SendParams, SendResult),
+    HISTORY: (HistoryParams, HistoryResult),
 }
 NOTIFICATIONS: dict[str, type[Model]] = {
     CONNECTION_CHANGED: ConnectionChangedParams,
+    MESSAGE_STATUS: MessageStatusParams,
+    MESSAGE: ChatMessage,
+}
+# Requests the sidecar sends to the editor.
+CLIENT_REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
+    ASK_LOGIN: (AskLoginParams, AskLoginResult),
 }
 COMMANDS: dict[str, type[Model]] = {
     SEND_SELECTION_COMMAND: SendSelectionArgs,

@@ -35,10 +35,11 @@ def _pair(params: type[protocol.Model], result: type[protocol.Model]) -> dict[st
 
 def protocol_schema() -> dict[str, Any]:
     models: set[type[protocol.Model]] = {protocol.ErrorData}
-    for params, result in protocol.REQUESTS.values():
+    for params, result in [*protocol.REQUESTS.values(), *protocol.CLIENT_REQUESTS.values()]:
         models |= {params, result}
     models |= set(protocol.NOTIFICATIONS.values()) | set(protocol.COMMANDS.values())
     inputs = {params for params, _ in protocol.REQUESTS.values()}
+    inputs |= {result for _, result in protocol.CLIENT_REQUESTS.values()}
     inputs |= set(protocol.COMMANDS.values())
     ordered = sorted(models, key=lambda model: model.__name__)
     # What the editor sends may omit defaults; what it receives always has every field.
@@ -51,6 +52,7 @@ def protocol_schema() -> dict[str, Any]:
         for field in definition.get("properties", {}).values():
             field.pop("title", None)  # else each field becomes a named TS type
     requests = {name: _pair(*pair) for name, pair in protocol.REQUESTS.items()}
+    client_requests = {name: _pair(*pair) for name, pair in protocol.CLIENT_REQUESTS.items()}
     notifications = {name: _ref(model) for name, model in protocol.NOTIFICATIONS.items()}
     commands = {name: _ref(model) for name, model in protocol.COMMANDS.items()}
     return {
@@ -58,11 +60,12 @@ def protocol_schema() -> dict[str, Any]:
         "type": "object",
         "properties": {
             "requests": _table(requests, "Requests"),
+            "clientRequests": _table(client_requests, "ClientRequests"),
             "notifications": _table(notifications, "Notifications"),
             "commands": _table(commands, "Commands"),
             "errorData": _ref(protocol.ErrorData),
         },
-        "required": ["requests", "notifications", "commands", "errorData"],
+        "required": ["requests", "clientRequests", "notifications", "commands", "errorData"],
         "additionalProperties": False,
         "$defs": top["$defs"],
     }

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic.alias_generators import to_camel, to_snake
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,11 +16,26 @@ from tgbridge.errors import BridgeError
 LogLevel = Literal["error", "warning", "info", "debug"]
 
 
+class DataCenterSetting(BaseModel):
+    """A custom data centre: Telegram's test environment, or a loopback test server."""
+
+    model_config = {"frozen": True, "extra": "forbid", "populate_by_name": True}
+
+    id: int = Field(ge=1)
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+    public_key_file: Path | None = Field(default=None, alias="publicKeyFile")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TGBRIDGE_", extra="ignore", frozen=True)
 
     log_level: LogLevel = "info"
     state_dir: Path | None = None
+    data_center: DataCenterSetting | None = None
+    default_chat: str | None = None
+    document_above: int = Field(default=12_000, ge=1)
+    max_download_mb: int = Field(default=20, ge=1)
 
 
 def editor_name(field: str) -> str:
@@ -35,8 +50,8 @@ def load_settings(editor_settings: Mapping[str, Any]) -> Settings:
         return Settings(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "settings"
-        name = editor_name(field)
+        loc = [str(part) for part in first["loc"]] or ["settings"]
+        name = ".".join([editor_name(loc[0]), *loc[1:]])
         # The value itself is left out: some settings are secrets.
         raise BridgeError(
             "invalid_settings",

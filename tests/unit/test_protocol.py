@@ -20,10 +20,20 @@ def test_generated_typescript_is_current() -> None:
 
 def test_every_method_is_in_the_schema() -> None:
     schema = protocol_schema()
-    assert set(schema["properties"]["requests"]["properties"]) == {"tgbridge/status"}
-    assert set(schema["properties"]["notifications"]["properties"]) == {
-        "tgbridge/connectionChanged"
+    assert set(schema["properties"]["requests"]["properties"]) == {
+        "tgbridge/status",
+        "tgbridge/connect",
+        "tgbridge/login",
+        "tgbridge/logout",
+        "tgbridge/send",
+        "tgbridge/history",
     }
+    assert set(schema["properties"]["notifications"]["properties"]) == {
+        "tgbridge/connectionChanged",
+        "tgbridge/messageStatus",
+        "tgbridge/message",
+    }
+    assert set(schema["properties"]["clientRequests"]["properties"]) == {"tgbridge/askLogin"}
 
 
 def test_messages_travel_in_camel_case() -> None:

@@ -66,10 +66,10 @@ class TgbridgeServer(LanguageServer):
 
 
 def build_server() -> TgbridgeServer:
-    from tgbridge.lsp import code_actions, commands, lifecycle, status
+    from tgbridge.lsp import code_actions, commands, lifecycle, status, telegram
 
     server = TgbridgeServer()
-    for feature in (lifecycle, status, code_actions, commands):
+    for feature in (lifecycle, status, code_actions, commands, telegram):
         feature.register(server)
     return server
 

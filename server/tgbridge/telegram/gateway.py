@@ -164,6 +164,11 @@ class Gateway:
             await self._client.log_out()
         self._on_state("unauthorized", "Logged out of Telegram.")
 
+    async def peer_id(self, chat: str) -> int:
+        """The id of a chat named by @username, phone or "me"; ValueError when unknown."""
+        peer_id: int = await self._client.get_peer_id(chat)
+        return peer_id
+
     async def send(self, row: OutboxRow) -> int | None:
         """Sends one outbox row with its own random_id; the outbox's Transport."""
         try:

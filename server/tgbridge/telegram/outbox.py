@@ -36,13 +36,16 @@ class Limits:
     retry_cap: float = 30.0
 
 
+DEFAULT_LIMITS = Limits()
+
+
 class Outbox:
     def __init__(
         self,
         store: OutboxStore,
         send: Transport,
         *,
-        limits: Limits = Limits(),
+        limits: Limits = DEFAULT_LIMITS,
         on_status: OnStatus = lambda status: None,
         on_wait: OnWait = lambda chat_id, seconds: None,
     ) -> None:

@@ -1,0 +1,90 @@
+"""tgbridge/connect, login, logout, send, history: the editor's way to Telegram."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from tgbridge.errors import BridgeError
+from tgbridge.lsp.errors import to_rpc_error
+from tgbridge.lsp.server import TgbridgeServer
+from tgbridge.methods import ASK_LOGIN, CONNECT, HISTORY, LOGIN, LOGOUT, SEND
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    ParamsT = TypeVar("ParamsT", bound=BaseModel)
+
+# pydantic and the protocol models load on first use, off the cold-start path.
+
+
+def parse(model: type[ParamsT], params: Any) -> ParamsT:
+    """Validated params, or an invalid_params error that names the field (not its value)."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(params or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise to_rpc_error(
+            BridgeError("invalid_params", f"{field}: {first['msg']}", field=field)
+        ) from None
+
+
+def register(server: TgbridgeServer) -> None:
+    @server.feature(CONNECT)
+    async def on_connect(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """Connects with the session the editor kept."""
+        from tgbridge.protocol import ConnectParams
+
+        try:
+            status = await ls.bridge.connect(parse(ConnectParams, params))
+        except BridgeError as error:
+            raise to_rpc_error(error) from None
+        return status.model_dump(mode="json", by_alias=True)
+
+    @server.feature(LOGIN)
+    async def on_login(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """Logs in; asks the editor for the code and the 2FA password when needed."""
+        from tgbridge.protocol import AskLoginParams, AskLoginResult, LoginParams
+
+        async def ask(kind: Literal["code", "password"], hint: str) -> str | None:
+            request = AskLoginParams(kind=kind, prompt=hint)
+            answer = await ls.protocol.send_request_async(
+                ASK_LOGIN, request.model_dump(mode="json", by_alias=True)
+            )
+            return AskLoginResult.model_validate(answer or {}).value
+
+        try:
+            result = await ls.bridge.login(parse(LoginParams, params), ask)
+        except BridgeError as error:
+            raise to_rpc_error(error) from None
+        return result.model_dump(mode="json", by_alias=True)
+
+    @server.feature(LOGOUT)
+    async def on_logout(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """Logs out of Telegram; the editor forgets the session."""
+        await ls.bridge.logout()
+        return {}
+
+    @server.feature(SEND)
+    async def on_send(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """Queues text, code or a file for a chat; answers once it is stored."""
+        from tgbridge.protocol import SendParams
+
+        try:
+            result = await ls.bridge.send(parse(SendParams, params))
+        except BridgeError as error:
+            raise to_rpc_error(error) from None
+        return result.model_dump(mode="json", by_alias=True)
+
+    @server.feature(HISTORY)
+    def on_history(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """A page of history, newest first, optionally searched."""
+        from tgbridge.protocol import HistoryParams
+
+        try:
+            result = ls.bridge.history(parse(HistoryParams, params))
+        except BridgeError as error:
+            raise to_rpc_error(error) from None
+        return result.model_dump(mode="json", by_alias=True)
