@@ -21,5 +21,7 @@ export function registerCommands(sidecar: Sidecar): vscode.Disposable[] {
     }),
     vscode.commands.registerCommand("tgbridge.restartSidecar", () => sidecar.restart("asked from the palette", true)),
     vscode.commands.registerCommand("tgbridge.showLogs", () => showLogs()),
+    vscode.commands.registerCommand("tgbridge.logIn", () => sidecar.logIn()),
+    vscode.commands.registerCommand("tgbridge.logOut", () => sidecar.logOut()),
   ];
 }

@@ -13,7 +13,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = createLog();
   const statusBar = new StatusBar();
   const chat = new ChatViewProvider(context.extensionUri);
-  sidecar = new Sidecar(context.extensionPath, log);
+  sidecar = new Sidecar(context.extensionPath, log, context.secrets);
   const running = sidecar;
   context.subscriptions.push(
     log,

@@ -17,6 +17,7 @@ import type { ConnectionState, StatusResult } from "./protocol";
 import type { ViewState } from "./statusText";
 import { resolvePython } from "./python";
 import { RestartPolicy } from "./restartPolicy";
+import { answerLoginQuestions, connectWithStoredSession, logIn, logOut } from "./login";
 import { onNotification, request } from "./rpc";
 import { pythonSetting, serverSettings } from "./settings";
 import { sidecarEnv, sidecarPaths } from "./sidecarEnv";
@@ -38,6 +39,7 @@ export class Sidecar implements vscode.Disposable {
   constructor(
     private readonly extensionPath: string,
     private readonly log: vscode.LogOutputChannel,
+    private readonly secrets: vscode.SecretStorage,
   ) {}
 
   /** Stops the sidecar if it runs and starts it again; never two at once. */
@@ -107,6 +109,11 @@ export class Sidecar implements vscode.Disposable {
     const client = new SidecarClient("tgbridge", "tgbridge sidecar", serverOptions, clientOptions);
     this.client = client;
     onNotification(client, "tgbridge/connectionChanged", ({ connection }) => this.onConnection(connection));
+    onNotification(client, "tgbridge/messageStatus", (status) => {
+      if (status.state === "failed") void showErrorWithLogs(`tgbridge: a message was not sent: ${status.error ?? "unknown reason"}`);
+      else if (status.state === "sent") vscode.window.setStatusBarMessage("$(check) Sent to Telegram", 4000);
+    });
+    answerLoginQuestions(client);
     try {
       await client.start();
     } catch (error) {
@@ -114,6 +121,22 @@ export class Sidecar implements vscode.Disposable {
       this.onCrash(client);
       return;
     }
+    await this.status();
+    try {
+      if (await connectWithStoredSession(client, this.secrets)) await this.status();
+    } catch (error) {
+      void showErrorWithLogs(`tgbridge could not connect to Telegram: ${errorMessage(error)}`);
+    }
+  }
+
+  async logIn(): Promise<void> {
+    if (!this.client?.isRunning()) return showErrorWithLogs("The tgbridge sidecar is not running.");
+    await logIn(this.client, this.secrets);
+    await this.status();
+  }
+
+  async logOut(): Promise<void> {
+    await logOut(this.client?.isRunning() ? this.client : undefined, this.secrets);
     await this.status();
   }
 
