@@ -13,6 +13,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import register_lsp_features
 from pytest_lsp.protocol import LanguageClientProtocol
+
 from tgbridge.lsp.converter import json_converter
 
 SERVER = [sys.executable, "-m", "tgbridge", "serve", "--stdio"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tgbridge.store.database import open_database
 from tgbridge.store.history import HistoryStore, StoredMessage
 

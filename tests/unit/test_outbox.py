@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from tgbridge.store.database import open_database
 from tgbridge.store.outbox_store import NewMessage, OutboxRow, OutboxStore, SendStatus
 from tgbridge.telegram.errors import AlreadySent, FloodWait, PermanentError, TransientError

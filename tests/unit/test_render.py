@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telethon.helpers import add_surrogate
 from telethon.tl.types import MessageEntityBold, MessageEntityCode, MessageEntityPre
+
 from tgbridge.telegram.render import (
     CAPTION_LIMIT,
     TEXT_LIMIT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tgbridge.errors import BridgeError
 from tgbridge.settings import load_settings
 

@@ -1,0 +1,114 @@
+"""The Telegram service without a connection: what it queues, renders and reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tgbridge.errors import BridgeError
+from tgbridge.protocol import (
+    CodeSelection,
+    ConnectionState,
+    FileToSend,
+    MessageStatusParams,
+    Position,
+    Range,
+    SendParams,
+)
+from tgbridge.settings import Settings
+from tgbridge.telegram.render import TEXT_LIMIT
+from tgbridge.telegram.service import TelegramService
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.connection: list[ConnectionState] = []
+        self.statuses: list[MessageStatusParams] = []
+
+
+def service(tmp_path: Path, recorder: Recorder, **settings: object) -> TelegramService:
+    return TelegramService(
+        tmp_path,
+        Settings(**settings),  # type: ignore[arg-type]
+        on_connection=recorder.connection.append,
+        on_status=recorder.statuses.append,
+        on_message=lambda message: None,
+    )
+
+
+def queued_rows(tmp_path: Path) -> list[dict[str, object]]:
+    from tgbridge.store.database import open_database
+
+    db = open_database(tmp_path / "tgbridge.db")
+    rows = db.execute("SELECT kind, payload FROM outbox ORDER BY id").fetchall()
+    return [{"kind": row["kind"], **json.loads(row["payload"])} for row in rows]
+
+
+def document(row: dict[str, object]) -> tuple[str, str]:
+    path = Path(str(row["path"]))
+    return path.name, path.read_text()
+
+
+def ten_thousand_characters_of_code() -> CodeSelection:
+    code = "\n".join(f"result_{i} = compute({i})  # step {i}" for i in range(300))
+    assert len(code) > 10_000
+    return CodeSelection(
+        text=code,
+        language="python",
+        path="pipeline.py",
+        range=Range(start=Position(line=0, character=0), end=Position(line=299, character=0)),
+    )
+
+
+async def test_long_code_is_split_into_valid_code_messages(tmp_path: Path) -> None:
+    recorder = Recorder()
+    telegram = service(tmp_path, recorder, document_above=50_000)
+    send_id = await telegram.send(SendParams(chat="42", code=ten_thousand_characters_of_code()))
+    rows = queued_rows(tmp_path)
+    assert len(rows) >= 3 and {row["kind"] for row in rows} == {"text"}
+    assert str(rows[0]["text"]).startswith("pipeline.py:1-300\n")
+    for row in rows:
+        text = str(row["text"])
+        units = len(text.encode("utf-16-le")) // 2
+        assert units <= TEXT_LIMIT
+        entities = row["entities"]
+        assert isinstance(entities, list)
+        pres = [e for e in entities if e["_"] == "MessageEntityPre"]
+        assert len(pres) == 1 and pres[0]["language"] == "python"
+        assert all(e["offset"] + e["length"] <= units for e in entities)
+    assert recorder.statuses[-1] == MessageStatusParams(
+        send_id=send_id, state="queued", telegram_ids=[], error=None
+    )
+
+
+async def test_long_code_goes_as_a_document_above_the_setting(tmp_path: Path) -> None:
+    telegram = service(tmp_path, Recorder(), document_above=8_000)
+    await telegram.send(SendParams(chat="42", code=ten_thousand_characters_of_code()))
+    [row] = queued_rows(tmp_path)
+    assert row["kind"] == "file"
+    name, content = document(row)
+    assert name == "pipeline.py" and content.startswith("pipeline.py:1-300\n")
+    assert len(str(row["caption"])) <= 1024
+
+
+async def test_a_file_is_queued_by_path_and_a_missing_one_is_refused(tmp_path: Path) -> None:
+    telegram = service(tmp_path, Recorder())
+    report = tmp_path / "report.txt"
+    report.write_text("ok")
+    await telegram.send(SendParams(chat="42", file=FileToSend(path=str(report), caption="done")))
+    assert queued_rows(tmp_path) == [{"kind": "file", "path": str(report), "caption": "done"}]
+    with pytest.raises(BridgeError, match="No such file"):
+        await telegram.send(SendParams(chat="42", file=FileToSend(path=str(tmp_path / "gone"))))
+
+
+async def test_a_send_needs_exactly_one_thing_and_a_chat(tmp_path: Path) -> None:
+    telegram = service(tmp_path, Recorder())
+    with pytest.raises(BridgeError, match="exactly one"):
+        await telegram.send(SendParams(chat="42", text="a", file=FileToSend(path="/x")))
+    with pytest.raises(BridgeError, match=r"tgbridge\.defaultChat"):
+        await telegram.send(SendParams(text="hello"))
+    with pytest.raises(BridgeError, match="nothing to send"):
+        await telegram.send(SendParams(chat="42", text="   "))
+    assert queued_rows(tmp_path) == []
