@@ -92,6 +92,8 @@ class Gateway:
             credentials.api_hash,
             flood_sleep_threshold=0,
             request_retries=1,
+            connection_retries=1,
+            retry_delay=0,
             auto_reconnect=False,
             catch_up=True,
             base_logger="tgbridge.telethon",
@@ -113,10 +115,18 @@ class Gateway:
         saved: str = self._client.session.save()
         return saved
 
-    async def start(self) -> bool:
-        """Connects; True when the session is logged in."""
+    async def start(self, *, keep_trying: bool) -> bool:
+        """Connects; True when the session is logged in. Without `keep_trying` an
+        unreachable Telegram is a LoginError at once, as a login wizard wants."""
         self._on_state("connecting", "Connecting to Telegram…")
-        await self._connect_with_backoff()
+        if keep_trying:
+            await self._connect_with_backoff()
+        else:
+            try:
+                await self._client.connect()
+            except (TimeoutError, ConnectionError, OSError) as error:
+                self._on_state("offline", "Cannot reach Telegram.")
+                raise LoginError(f"Cannot reach Telegram ({type(error).__name__}).") from None
         self._supervisor = asyncio.create_task(self._supervise())
         return await self._report_authorization()
 

@@ -74,31 +74,30 @@ class TelegramService:
             on_wait=self._on_wait,
         )
         self._outbox_task: asyncio.Task[None] | None = None
+        self._connecting: asyncio.Task[bool] | None = None
         self._link: tuple[StateName, str] = ("connecting", "")
         self._waits: dict[int, int] = {}
 
-    async def connect(self, credentials: Credentials) -> bool:
-        """Connects with a saved session; True when it is logged in."""
-        await self._replace_gateway(credentials)
-        assert self._gateway is not None
-        authorized = await self._gateway.start()
+    async def connect(self, credentials: Credentials) -> None:
+        """Starts connecting with a saved session and keeps trying; progress arrives as
+        connection states, so the request answers at once."""
+        gateway = await self._replace_gateway(credentials)
+        self._connecting = asyncio.create_task(gateway.start(keep_trying=True))
         self._start_outbox()
-        return authorized
 
     async def login(self, params: LoginParams, ask: LoginPrompt) -> str:
         """Logs in and returns the session to keep; a refusal says why, never the secret."""
-        await self._replace_gateway(Credentials(params.api_id, params.api_hash))
-        assert self._gateway is not None
-        await self._gateway.start()
+        gateway = await self._replace_gateway(Credentials(params.api_id, params.api_hash))
         try:
+            await gateway.start(keep_trying=False)
             if params.mode == "bot":
                 if not params.bot_token:
                     raise BridgeError("invalid_params", "A bot login needs the bot token.")
-                session = await self._gateway.login_bot(params.bot_token)
+                session = await gateway.login_bot(params.bot_token)
             else:
                 if not params.phone:
                     raise BridgeError("invalid_params", "An account login needs a phone number.")
-                session = await self._gateway.login_user(params.phone, ask)
+                session = await gateway.login_user(params.phone, ask)
         except LoginError as error:
             raise BridgeError("login_failed", str(error)) from None
         self._start_outbox()
@@ -131,6 +130,8 @@ class TelegramService:
         )
 
     async def stop(self) -> None:
+        if self._connecting:
+            self._connecting.cancel()
         if self._outbox_task:
             self._outbox_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -190,7 +191,9 @@ class TelegramService:
             raise BridgeError("not_logged_in", "Not logged in to Telegram: run tgbridge: Log In.")
         return self._gateway
 
-    async def _replace_gateway(self, credentials: Credentials) -> None:
+    async def _replace_gateway(self, credentials: Credentials) -> Gateway:
+        if self._connecting is not None:
+            self._connecting.cancel()
         if self._gateway is not None:
             await self._gateway.stop()
         center = self._settings.data_center
@@ -203,6 +206,7 @@ class TelegramService:
             on_incoming=self._on_incoming,
             on_reconnected=self._outbox.resume,
         )
+        return self._gateway
 
     def _start_outbox(self) -> None:
         if self._outbox_task is None:
