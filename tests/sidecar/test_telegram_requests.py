@@ -72,7 +72,7 @@ async def test_sending_before_logging_in_says_so(offline_client: LanguageClient)
         await offline_client.protocol.send_request_async(
             "tgbridge/send", {"chat": "42", "text": "hello"}
         )
-    assert raised.value.data["code"] == "not_connected"
+    assert raised.value.data == {"code": "not_connected", "field": None}
     assert "log in first" in raised.value.message
 
 
