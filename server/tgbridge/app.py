@@ -95,7 +95,7 @@ class Bridge:
     async def send(self, params: SendParams) -> SendResult:
         return SendResult(send_id=await self.require_telegram().send(params))
 
-    def history(self, params: HistoryParams) -> HistoryResult:
+    async def history(self, params: HistoryParams) -> HistoryResult:
         return self._service().history(params)
 
     async def send_selection(self, args: SendSelectionArgs, text: str, language: str) -> SendResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from tgbridge.errors import BridgeError
@@ -31,17 +32,22 @@ def parse(model: type[ParamsT], params: Any) -> ParamsT:
         ) from None
 
 
+async def answer(call: Awaitable[BaseModel]) -> dict[str, Any]:
+    """The result as JSON, or the BridgeError as a JSON-RPC error."""
+    try:
+        result = await call
+    except BridgeError as error:
+        raise to_rpc_error(error) from None
+    return result.model_dump(mode="json", by_alias=True)
+
+
 def register(server: TgbridgeServer) -> None:
     @server.feature(CONNECT)
     async def on_connect(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
         """Connects with the session the editor kept."""
         from tgbridge.protocol import ConnectParams
 
-        try:
-            status = await ls.bridge.connect(parse(ConnectParams, params))
-        except BridgeError as error:
-            raise to_rpc_error(error) from None
-        return status.model_dump(mode="json", by_alias=True)
+        return await answer(ls.bridge.connect(parse(ConnectParams, params)))
 
     @server.feature(LOGIN)
     async def on_login(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
@@ -55,11 +61,7 @@ def register(server: TgbridgeServer) -> None:
             )
             return AskLoginResult.model_validate(answer or {}).value
 
-        try:
-            result = await ls.bridge.login(parse(LoginParams, params), ask)
-        except BridgeError as error:
-            raise to_rpc_error(error) from None
-        return result.model_dump(mode="json", by_alias=True)
+        return await answer(ls.bridge.login(parse(LoginParams, params), ask))
 
     @server.feature(LOGOUT)
     async def on_logout(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
@@ -72,19 +74,11 @@ def register(server: TgbridgeServer) -> None:
         """Queues text, code or a file for a chat; answers once it is stored."""
         from tgbridge.protocol import SendParams
 
-        try:
-            result = await ls.bridge.send(parse(SendParams, params))
-        except BridgeError as error:
-            raise to_rpc_error(error) from None
-        return result.model_dump(mode="json", by_alias=True)
+        return await answer(ls.bridge.send(parse(SendParams, params)))
 
     @server.feature(HISTORY)
-    def on_history(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+    async def on_history(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
         """A page of history, newest first, optionally searched."""
         from tgbridge.protocol import HistoryParams
 
-        try:
-            result = ls.bridge.history(parse(HistoryParams, params))
-        except BridgeError as error:
-            raise to_rpc_error(error) from None
-        return result.model_dump(mode="json", by_alias=True)
+        return await answer(ls.bridge.history(parse(HistoryParams, params)))
