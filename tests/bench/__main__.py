@@ -10,7 +10,7 @@ from tests.bench.startup import startup_line
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="scripts/bench")
-    parser.add_argument("--runs", type=int, default=15, help="runs per figure (median taken)")
+    parser.add_argument("--runs", type=int, default=31, help="runs per figure (median taken)")
     parser.add_argument("--pylsp-python", required=True, help="interpreter with python-lsp-server")
     args = parser.parse_args()
     print(startup_line(sys.executable, args.pylsp_python, args.runs), flush=True)

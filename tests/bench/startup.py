@@ -61,11 +61,15 @@ def time_to_initialize(command: list[str], env: dict[str, str] | None = None) ->
 
 
 def median_startups(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
-    """Interleaves the commands run by run, so machine noise hits each alike."""
-    samples: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, command in commands.items():
-            samples[name].append(time_to_initialize(command))
+    """Interleaves the commands run by run, rotating who goes first, after one discarded
+    warm-up round, so machine noise and cache effects hit each alike."""
+    names = list(commands)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for name in names:
+        time_to_initialize(commands[name])
+    for run in range(runs):
+        for name in names[run % len(names) :] + names[: run % len(names)]:
+            samples[name].append(time_to_initialize(commands[name]))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
