@@ -9,14 +9,9 @@ export function registerCommands(sidecar: Sidecar): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand("tgbridge.showStatus", async () => {
       await vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`);
-      try {
-        const status = await sidecar.status();
-        if (!status) {
-          const reason = sidecar.state.kind === "stopped" ? sidecar.state.reason : "it is starting";
-          void showErrorWithLogs(`The tgbridge sidecar is not running: ${reason}`);
-        }
-      } catch (error) {
-        void showErrorWithLogs(`tgbridge status failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!(await sidecar.status())) {
+        const reason = sidecar.state.kind === "stopped" ? sidecar.state.reason : "it is not ready yet";
+        void showErrorWithLogs(`The tgbridge sidecar is not running: ${reason}`);
       }
     }),
     vscode.commands.registerCommand("tgbridge.restartSidecar", () => sidecar.restart("asked from the palette", true)),

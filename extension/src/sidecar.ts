@@ -24,17 +24,15 @@ import { sidecarEnv, sidecarPaths } from "./sidecarEnv";
 
 export const SEND_SELECTION = "tgbridge.sendSelection";
 
-export type SidecarState = ViewState;
-
 export class Sidecar implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly policy = new RestartPolicy();
   private disposed = false;
   private pendingRestart: NodeJS.Timeout | undefined;
-  private readonly stateEmitter = new vscode.EventEmitter<SidecarState>();
+  private readonly stateEmitter = new vscode.EventEmitter<ViewState>();
   readonly onDidChangeState = this.stateEmitter.event;
-  state: SidecarState = { kind: "starting" };
+  state: ViewState = { kind: "starting" };
 
   constructor(
     private readonly extensionPath: string,
@@ -53,11 +51,17 @@ export class Sidecar implements vscode.Disposable {
     return this.queue;
   }
 
+  /** Asks the sidecar for its status and shows it; undefined when it is not running. */
   async status(): Promise<StatusResult | undefined> {
     if (!this.client?.isRunning()) return undefined;
-    const status = await request(this.client, "tgbridge/status", {});
-    this.setState({ kind: "running", status });
-    return status;
+    try {
+      const status = await request(this.client, "tgbridge/status", {});
+      this.setState({ kind: "running", status });
+      return status;
+    } catch (error) {
+      traceError(`tgbridge/status failed: ${errorMessage(error)}`);
+      return undefined;
+    }
   }
 
   private async startClient(reason: string): Promise<void> {
@@ -178,7 +182,7 @@ export class Sidecar implements vscode.Disposable {
     }
   }
 
-  private setState(state: SidecarState): void {
+  private setState(state: ViewState): void {
     this.state = state;
     this.stateEmitter.fire(state);
   }
