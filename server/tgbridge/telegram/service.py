@@ -11,6 +11,7 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Protocol
 
 from telethon.tl.types import TypeMessageEntity
 
@@ -41,6 +42,20 @@ from tgbridge.telegram.gateway import (
 from tgbridge.telegram.outbox import DEFAULT_LIMITS, Limits, Outbox
 from tgbridge.telegram.render import AsDocument, Part, code_block, parse_markdown, render
 
+
+class GatewayLike(Protocol):
+    """What the service needs of a gateway (the Telethon one, or a test's)."""
+
+    async def start(self, *, keep_trying: bool) -> bool: ...
+    async def stop(self) -> None: ...
+    async def login_bot(self, token: str) -> str: ...
+    async def login_user(self, phone: str, ask: LoginPrompt) -> str: ...
+    async def logout(self) -> None: ...
+    async def peer_id(self, chat: str) -> int: ...
+    async def send(self, row: OutboxRow) -> int | None: ...
+
+
+GatewayFactory = Callable[..., GatewayLike]
 OnConnection = Callable[[ConnectionState], None]
 OnStatus = Callable[[MessageStatusParams], None]
 OnMessage = Callable[[ChatMessage], Awaitable[None] | None]
@@ -56,7 +71,9 @@ class TelegramService:
         on_status: OnStatus,
         on_message: OnMessage,
         limits: Limits = DEFAULT_LIMITS,
+        gateway_factory: GatewayFactory = Gateway,
     ) -> None:
+        self._gateway_factory = gateway_factory
         self._state_dir = state_dir
         self._settings = settings
         self._on_connection = on_connection
@@ -65,7 +82,7 @@ class TelegramService:
         db = open_database(state_dir / "tgbridge.db")
         self._outbox_store = OutboxStore(db)
         self._history = HistoryStore(db)
-        self._gateway: Gateway | None = None
+        self._gateway: GatewayLike | None = None
         self._outbox = Outbox(
             self._outbox_store,
             self._send_row,
@@ -186,18 +203,18 @@ class TelegramService:
                 "invalid_params", f"Telegram does not know the chat {chat}."
             ) from None
 
-    def _require_gateway(self) -> Gateway:
+    def _require_gateway(self) -> GatewayLike:
         if self._gateway is None:
             raise BridgeError("not_logged_in", "Not logged in to Telegram: run tgbridge: Log In.")
         return self._gateway
 
-    async def _replace_gateway(self, credentials: Credentials) -> Gateway:
+    async def _replace_gateway(self, credentials: Credentials) -> GatewayLike:
         if self._connecting is not None:
             self._connecting.cancel()
         if self._gateway is not None:
             await self._gateway.stop()
         center = self._settings.data_center
-        self._gateway = Gateway(
+        self._gateway = self._gateway_factory(
             credentials,
             data_center=DataCenter(center.id, center.host, center.port, center.public_key_file)
             if center
