@@ -20,6 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="stderr log level before settings arrive (default: info, or TGBRIDGE_LOG_LEVEL)",
     )
+    login = commands.add_parser(
+        "login",
+        help="log the command line in to Telegram; the session goes to a 0600 file",
+        description="Secrets come from TGBRIDGE_API_HASH and TGBRIDGE_BOT_TOKEN or a prompt.",
+    )
+    login.add_argument("--api-id", type=int, required=True, help="from my.telegram.org")
+    who = login.add_mutually_exclusive_group(required=True)
+    who.add_argument("--bot", action="store_true", help="log in as your bot")
+    who.add_argument("--phone", help="log in as your account (the number, with country code)")
+    commands.add_parser("logout", help="forget the command line's session")
     return parser
 
 
@@ -29,4 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         from tgbridge.lsp.server import serve
 
         serve(log_level=args.log_level)
-    return 0
+        return 0
+    from tgbridge import cli_login
+
+    if args.command == "login":
+        return cli_login.login(args.bot, args.phone, args.api_id)
+    return cli_login.logout()
