@@ -40,6 +40,7 @@ class ScriptedGateway:
         on_state: Callable[[str, str], None],
         on_incoming: Callable[[Incoming], Awaitable[None]],
         on_reconnected: Callable[[], None],
+        **options: object,
     ) -> None:
         self.on_state = on_state
         self.on_incoming = on_incoming

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -58,6 +58,8 @@ class Incoming:
     reply_to: int | None
     edited: bool
     outgoing: bool
+    file_path: str | None = None
+    file_note: str | None = None  # why a file was not saved, e.g. over the size limit
 
 
 class LoginPrompt(Protocol):
@@ -83,7 +85,11 @@ class Gateway:
         on_incoming: OnIncoming,
         on_reconnected: Callable[[], None] = lambda: None,
         reconnect_cap: float = 30.0,
+        downloads: Path | None = None,
+        max_download_bytes: int = 20 * 1024 * 1024,
     ) -> None:
+        self._downloads = downloads
+        self._max_download_bytes = max_download_bytes
         if data_center and data_center.public_key_file:
             rsa.add_key(data_center.public_key_file.read_text(), old=False)
         self._client = TelegramClient(
@@ -267,10 +273,27 @@ class Gateway:
                 delay = min(delay * 2, self._reconnect_cap)
 
     async def _new_message(self, event: events.NewMessage.Event) -> None:
-        await self._on_incoming(_incoming(event.message, edited=False))
+        await self._on_incoming(
+            await self._with_file(_incoming(event.message, edited=False), event)
+        )
 
     async def _edited_message(self, event: events.MessageEdited.Event) -> None:
         await self._on_incoming(_incoming(event.message, edited=True))
+
+    async def _with_file(self, incoming: Incoming, event: Any) -> Incoming:
+        """Saves a received document or photo under the state dir, within the size limit."""
+        message = event.message
+        if self._downloads is None or not (message.document or message.photo):
+            return incoming
+        size = message.file.size or 0
+        if size > self._max_download_bytes:
+            note = f"not saved: {size} bytes is over the {self._max_download_bytes}-byte limit"
+            return replace(incoming, file_note=note)
+        folder = self._downloads / str(incoming.chat_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = Path(message.file.name or f"{incoming.message_id}{message.file.ext or ''}").name
+        path = await message.download_media(file=str(folder / f"{incoming.message_id}-{name}"))
+        return replace(incoming, file_path=str(path))
 
     async def _callback_query(self, event: events.CallbackQuery.Event) -> None:
         # Always answered, or the phone shows a spinner until Telegram gives up.

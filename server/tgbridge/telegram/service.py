@@ -222,6 +222,8 @@ class TelegramService:
             on_state=self._on_link,
             on_incoming=self._on_incoming,
             on_reconnected=self._outbox.resume,
+            downloads=self._state_dir / "files",
+            max_download_bytes=self._settings.max_download_mb * 1024 * 1024,
         )
         return self._gateway
 
@@ -241,10 +243,11 @@ class TelegramService:
             message_id=incoming.message_id,
             sender_id=incoming.sender_id,
             outgoing=incoming.outgoing,
-            text=incoming.text,
+            text=incoming.text + (f"\n[file {incoming.file_note}]" if incoming.file_note else ""),
             date=incoming.date,
             reply_to=incoming.reply_to,
             edit_date=incoming.date if incoming.edited else None,
+            file_path=incoming.file_path,
         )
         self._history.record(stored)
         result = self._on_message(_chat_message(stored, edited=incoming.edited))
