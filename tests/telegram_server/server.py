@@ -1,0 +1,292 @@
+"""The loopback Telegram server: listens on 127.0.0.1, owns the world, routes requests to
+the API modules, applies Telegram's limits and the faults a test asked for, and pushes
+updates to every connection of the account they belong to."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from telethon.tl import TLObject, functions, types
+
+from tests.telegram_server import api  # noqa: F401  (registers the routes)
+from tests.telegram_server.faults import Drop, Faults
+from tests.telegram_server.keys import ServerKey, server_key
+from tests.telegram_server.limits import RateLimits
+from tests.telegram_server.mtproto import (
+    AuthKeyState,
+    Connection,
+    MsgIds,
+    RpcErrorResult,
+    serialize,
+)
+from tests.telegram_server.phone import Phone
+from tests.telegram_server.rpc import ROUTES, RpcError
+from tests.telegram_server.transport import FullTransport
+from tests.telegram_server.world import Account, World, digits, now
+
+logger = logging.getLogger(__name__)
+
+DC_ID = 2
+T = TypeVar("T")
+_WRAPPERS = (
+    functions.InvokeWithLayerRequest,
+    functions.InitConnectionRequest,
+    functions.InvokeAfterMsgRequest,
+    functions.InvokeWithoutUpdatesRequest,
+)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One API request as it arrived, for tests that assert what was (not) asked."""
+
+    at: float
+    account_id: int | None
+    request: TLObject
+
+
+@dataclass
+class Call:
+    server: TelegramServer
+    connection: Connection
+    auth: AuthKeyState
+    request: Any
+
+    @property
+    def world(self) -> World:
+        return self.server.world
+
+    @property
+    def account(self) -> Account:
+        if self.auth.account_id is None:
+            raise RpcError(401, "AUTH_KEY_UNREGISTERED")
+        return self.world.accounts[self.auth.account_id]
+
+
+class TelegramServer:
+    def __init__(self, *, key: ServerKey | None = None, limits: RateLimits | None = None) -> None:
+        self.key = key or server_key()
+        self.world = World(self._deliver)
+        self.faults = Faults()
+        self.limits = limits or RateLimits()
+        self.auth_keys: dict[int, AuthKeyState] = {}
+        self.msg_ids = MsgIds()
+        self.connections: set[Connection] = set()
+        self.requests: list[RequestRecord] = []
+        self.flood_errors = 0
+        self._change_waiters: list[asyncio.Future[None]] = []
+        self.login_codes: dict[str, str] = {}  # phone digits -> the last code "sent"
+        self.code_hashes: dict[str, tuple[str, str]] = {}  # phone_code_hash -> (phone, code)
+        self.callback_answers: dict[int, asyncio.Future[Any]] = {}
+        self.difference_slice = 100
+        self.uploads: dict[tuple[int, int], dict[int, bytes]] = {}
+        self.callback_timeout = 10.0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._accepting: set[asyncio.Task[Any]] = set()
+        self._key_dir = tempfile.TemporaryDirectory(prefix="tg-loopback-")
+        self.public_key_file = Path(self._key_dir.name) / "server_key.pem"
+        self.public_key_file.write_text(self.key.public_pem)
+        self.host = "127.0.0.1"
+        self.port = 0
+
+    # ---- lifecycle -----------------------------------------------------------------
+
+    async def start(self, port: int = 0) -> TelegramServer:
+        self._server = await asyncio.start_server(self._accept, self.host, port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._server:
+            self._server.close()
+        for connection in list(self.connections):
+            connection.close(abort=True)
+        # Connections end on their own once aborted; cancelling asyncio's stream callbacks
+        # would print CancelledError tracebacks (TESTING.md).
+        for task in list(self._tasks):
+            if task not in self._accepting:
+                task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+        if self._server:
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+        self._key_dir.cleanup()
+
+    async def __aenter__(self) -> TelegramServer:
+        return await self.start()
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = Connection(self, FullTransport(reader, writer))
+        self.connections.add(connection)
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self._accepting.add(task)
+        try:
+            await connection.run()
+        finally:
+            self.connections.discard(connection)
+            self._tasks.discard(task)
+            self._accepting.discard(task)
+
+    # ---- connections -------------------------------------------------------------
+
+    def drop_connections(self, account: Account | None = None, *, abort: bool = False) -> int:
+        """Closes every connection (of one account); returns how many were closed."""
+        dropped = 0
+        for connection in list(self.connections):
+            if account is None or connection.account_id == account.id:
+                connection.close(abort=abort)
+                dropped += 1
+        return dropped
+
+    def online(self, account: Account) -> bool:
+        return any(c.account_id == account.id for c in self.connections)
+
+    def changed(self) -> None:
+        """Wakes every `wait_until`: a request arrived or an update went out."""
+        waiters, self._change_waiters = self._change_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_until(self, predicate: Callable[[], T | None], within: float = 10) -> T:
+        """Waits for the world to reach a state, woken by each change, never polling."""
+        async with asyncio.timeout(within):
+            while True:
+                found = predicate()
+                if found is not None and found is not False:
+                    return found
+                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._change_waiters.append(waiter)
+                await waiter
+
+    async def wait_online(self, account: Account, within: float = 10) -> None:
+        await self.wait_until(lambda: self.online(account) or None, within)
+
+    async def wait_request(
+        self, kind: type, *, account: Account | None = None, after: int = 0, within: float = 10
+    ) -> RequestRecord:
+        """The first request of this type (from this account) at index >= `after`."""
+
+        def found() -> RequestRecord | None:
+            for record in self.requests[after:]:
+                if isinstance(record.request, kind) and (
+                    account is None or record.account_id == account.id
+                ):
+                    return record
+            return None
+
+        return await self.wait_until(found, within)
+
+    # ---- requests ---------------------------------------------------------------
+
+    async def dispatch(
+        self, connection: Connection, auth: AuthKeyState, request: Any
+    ) -> bytes | None:
+        """The serialized result or rpc_error for one request; None: send nothing."""
+        while isinstance(request, _WRAPPERS):
+            if isinstance(request, functions.InitConnectionRequest):
+                auth.api_id = request.api_id
+            if isinstance(request, functions.InvokeWithLayerRequest):
+                auth.layer = request.layer
+            request = request.query
+        self.requests.append(RequestRecord(time.monotonic(), auth.account_id, request))
+        self.changed()
+        call = Call(self, connection, auth, request)
+        try:
+            fault = await self.faults.before(call)
+            if isinstance(fault, Drop):
+                connection.close(abort=fault.abort)
+                return None
+            route = ROUTES.get(request.CONSTRUCTOR_ID)
+            if route is None:
+                logger.warning("the loopback server does not implement %s", type(request).__name__)
+                raise RpcError(400, "METHOD_NOT_IMPLEMENTED_BY_LOOPBACK")
+            if route.needs_login:
+                _ = call.account
+            result = await route.handler(call)
+        except RpcError as error:
+            if error.message.startswith("FLOOD_WAIT_"):
+                self.flood_errors += 1
+            return serialize(RpcErrorResult(error.code, error.message))
+        return serialize(result)
+
+    # ---- updates ------------------------------------------------------------------
+
+    def deliver(
+        self, account: Account, update: Any, exclude_auth_key_id: int | None = None
+    ) -> None:
+        """Pushes one update (already in the account's log when it has a pts)."""
+        self._deliver(account, update, exclude_auth_key_id)
+
+    def _deliver(self, account: Account, update: Any, exclude_auth_key_id: int | None) -> None:
+        for updates in self.faults.on_push(account, self._wrap(account, update)):
+            self.push(account, updates, exclude_auth_key_id)
+        self.changed()
+
+    def _wrap(self, account: Account, update: Any) -> types.Updates:
+        users: dict[int, Any] = {account.id: account.user(account)}
+        chats: dict[int, Any] = {}
+        for peer in _peers_of(update):
+            if isinstance(peer, types.PeerUser) and peer.user_id in self.world.accounts:
+                users[peer.user_id] = self.world.accounts[peer.user_id].user(account)
+            elif isinstance(peer, types.PeerChat) and peer.chat_id in self.world.groups:
+                chats[peer.chat_id] = self.world.groups[peer.chat_id].chat()
+        return types.Updates(
+            updates=[update],
+            users=list(users.values()),
+            chats=list(chats.values()),
+            date=now(),
+            seq=0,
+        )
+
+    def push(
+        self, account: Account, updates: types.Updates, exclude_auth_key_id: int | None = None
+    ) -> None:
+        payload = bytes(updates)
+        for connection in list(self.connections):
+            auth = connection.auth
+            if (
+                auth is None
+                or auth.account_id != account.id
+                or auth.key.key_id == exclude_auth_key_id
+            ):
+                continue
+            connection.send(payload)
+
+    def login_code(self, phone: str) -> str:
+        """The last login code "sent" to this phone number, as the user would read it."""
+        return self.login_codes[digits(phone)]
+
+    def phone(self, account: Account) -> Phone:
+        return Phone(self, account)
+
+    def spawn(self, coroutine: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+def _peers_of(update: Any) -> list[Any]:
+    message = getattr(update, "message", None)
+    peers: list[Any] = []
+    if isinstance(message, types.Message):
+        peers += [message.peer_id, message.from_id]
+    if isinstance(update, types.UpdateBotCallbackQuery):
+        peers += [types.PeerUser(update.user_id), update.peer]
+    return [p for p in peers if p is not None]
