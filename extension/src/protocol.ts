@@ -245,6 +245,7 @@ export interface EmptyResult {}
  */
 export interface SendParams {
   chat?: string | null;
+  clientKey?: string | null;
   code?: CodeSelection | null;
   file?: FileToSend | null;
   replyTo?: number | null;

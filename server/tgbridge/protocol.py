@@ -152,6 +152,9 @@ class SendParams(Model):
     code: CodeSelection | None = None
     file: FileToSend | None = None
     reply_to: int | None = None
+    # Picked by the editor per send: retrying the request (say, after the sidecar
+    # restarted) answers the same send id instead of sending twice.
+    client_key: str | None = None
 
 
 class SendResult(Model):

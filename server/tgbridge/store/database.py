@@ -49,6 +49,12 @@ MIGRATIONS = [
         INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
     END;
     """,
+    # A key the editor picks per send: a request retried after a sidecar restart is
+    # answered with the send it already queued, never queued twice.
+    """
+    ALTER TABLE outbox ADD COLUMN client_key TEXT;
+    CREATE UNIQUE INDEX outbox_client_key ON outbox (client_key) WHERE client_key IS NOT NULL;
+    """,
 ]
 
 

@@ -49,11 +49,26 @@ class OutboxStore:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
-    def enqueue(self, chat_id: int, messages: Sequence[NewMessage], reply_to: int | None) -> int:
-        """Writes the messages of one send; returns its send id once committed."""
+    def enqueue(
+        self,
+        chat_id: int,
+        messages: Sequence[NewMessage],
+        reply_to: int | None,
+        *,
+        client_key: str | None = None,
+    ) -> int:
+        """Writes the messages of one send; returns its send id once committed. A send
+        with a `client_key` already queued returns that send's id and writes nothing."""
         now = time.time()
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            if client_key is not None:
+                known = self._db.execute(
+                    "SELECT send_id FROM outbox WHERE client_key = ?", (client_key,)
+                ).fetchone()
+                if known is not None:
+                    self._db.execute("COMMIT")
+                    return int(known[0])
             send_id = 0
             for index, message in enumerate(messages):
                 cursor = self._db.execute(
@@ -71,7 +86,10 @@ class OutboxStore:
                 )
                 if index == 0:
                     send_id = cursor.lastrowid or 0
-                    self._db.execute("UPDATE outbox SET send_id = ? WHERE id = ?", (send_id,) * 2)
+                    self._db.execute(
+                        "UPDATE outbox SET send_id = ?, client_key = ? WHERE id = ?",
+                        (send_id, client_key, send_id),
+                    )
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")

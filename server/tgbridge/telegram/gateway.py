@@ -97,7 +97,10 @@ class Gateway:
             credentials.api_id,
             credentials.api_hash,
             flood_sleep_threshold=0,
-            request_retries=1,
+            # One attempt: the outbox decides on retries. Telethon still sleeps 2 s after
+            # a 5xx (RANDOM_ID_DUPLICATE is one) before raising it.
+            request_retries=0,
+            raise_last_call_error=True,
             connection_retries=1,
             retry_delay=0,
             auto_reconnect=False,

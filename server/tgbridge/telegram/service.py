@@ -132,7 +132,9 @@ class TelegramService:
         if len(chosen) != 1:
             raise BridgeError("invalid_params", "Send exactly one of text, code or file.")
         chat_id = await self._chat_id(params.chat or self._settings.default_chat)
-        send_id = self._outbox_store.enqueue(chat_id, self._messages(params), params.reply_to)
+        send_id = self._outbox_store.enqueue(
+            chat_id, self._messages(params), params.reply_to, client_key=params.client_key
+        )
         self._report_status(self._outbox_store.status(send_id))
         self._outbox.wake()
         return send_id
