@@ -5,7 +5,7 @@ Telethon's own reconnect neither reports the gap nor fetches what was missed dur
 (TESTING.md), so the gateway supervises the connection itself: when it drops, it reports
 "offline", reconnects with capped back-off, asks for the difference at once and reports
 "online" again. Flood waits are left to the outbox (flood_sleep_threshold=0) and server
-errors are not retried inside Telethon (request_retries=1): one place decides.
+errors are not retried inside Telethon (request_retries=0): one place decides.
 """
 
 from __future__ import annotations
@@ -195,6 +195,9 @@ class Gateway:
             request = self._request(row, peer, await self._media(row))
             result = await self._client(request)
         except errors.FloodWaitError as error:
+            # Telethon would refuse every later send of this type, to any chat, for the
+            # wait; the outbox pauses only the chat Telegram named, so forget it here.
+            getattr(self._client, "_flood_waited_requests", {}).clear()
             raise FloodWait(error.seconds) from error
         except errors.RandomIdDuplicateError as error:
             raise AlreadySent() from error
