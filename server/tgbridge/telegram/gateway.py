@@ -115,6 +115,8 @@ class Gateway:
         self._reconnect_cap = reconnect_cap
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
+        self._inbox: asyncio.Queue[tuple[Any, bool]] = asyncio.Queue()
+        self._inbox_task = asyncio.create_task(self._deliver_inbox())
         self._client.add_event_handler(self._new_message, events.NewMessage())
         self._client.add_event_handler(self._edited_message, events.MessageEdited())
         self._client.add_event_handler(self._callback_query, events.CallbackQuery())
@@ -141,6 +143,7 @@ class Gateway:
 
     async def stop(self) -> None:
         self._closing = True
+        self._inbox_task.cancel()
         if self._supervisor:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -259,9 +262,11 @@ class Gateway:
             if self._closing:
                 return
             self._on_state("offline", "Connection to Telegram lost; reconnecting…")
+            # A full disconnect ends Telethon's update loop: connect() starts a new one,
+            # and two loops on one message box corrupt it. The new loop catches up at
+            # once (catch_up=True); on its own Telethon would notice the gap only later.
+            await self._client.disconnect()
             await self._connect_with_backoff()
-            # Telethon would only notice what it missed at the next gap: ask now.
-            await self._client.catch_up()
             await self._report_authorization()
             self._on_reconnected()
 
@@ -279,12 +284,26 @@ class Gateway:
                 delay = min(delay * 2, self._reconnect_cap)
 
     async def _new_message(self, event: events.NewMessage.Event) -> None:
-        await self._on_incoming(
-            await self._with_file(_incoming(event.message, edited=False), event)
-        )
+        # Handed over at once, without awaiting: Telethon cancels its handler tasks when
+        # it disconnects, and the update's pts is already counted as seen.
+        self._inbox.put_nowait((event, False))
 
     async def _edited_message(self, event: events.MessageEdited.Event) -> None:
-        await self._on_incoming(_incoming(event.message, edited=True))
+        self._inbox.put_nowait((event, True))
+
+    async def _deliver_inbox(self) -> None:
+        """Passes inbound messages on in the order they came, files saved first."""
+        while True:
+            event, edited = await self._inbox.get()
+            try:
+                incoming = _incoming(event.message, edited=edited)
+                if not edited:
+                    incoming = await self._with_file(incoming, event)
+                await self._on_incoming(incoming)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("could not take in message %s", event.message.id)
 
     async def _with_file(self, incoming: Incoming, event: Any) -> Incoming:
         """Saves a received document or photo under the state dir, within the size limit."""
@@ -298,7 +317,11 @@ class Gateway:
         folder = self._downloads / str(incoming.chat_id)
         folder.mkdir(parents=True, exist_ok=True)
         name = Path(message.file.name or f"{incoming.message_id}{message.file.ext or ''}").name
-        path = await message.download_media(file=str(folder / f"{incoming.message_id}-{name}"))
+        try:
+            path = await message.download_media(file=str(folder / f"{incoming.message_id}-{name}"))
+        except (errors.RPCError, ConnectionError, OSError, TimeoutError) as error:
+            logger.warning("could not download the file of message %s: %s", message.id, error)
+            return replace(incoming, file_note=f"not saved: the download failed ({error})")
         return replace(incoming, file_path=str(path))
 
     async def _callback_query(self, event: events.CallbackQuery.Event) -> None:

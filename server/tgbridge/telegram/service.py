@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -237,7 +238,22 @@ class TelegramService:
     async def _send_row(self, row: OutboxRow) -> int | None:
         if self._gateway is None:
             raise TransientError("not connected")  # kept queued until a gateway is back
-        return await self._gateway.send(row)
+        telegram_id = await self._gateway.send(row)
+        if telegram_id is not None:
+            # The chat panel shows both sides of the conversation.
+            self._history.record(
+                StoredMessage(
+                    chat_id=row.chat_id,
+                    message_id=telegram_id,
+                    sender_id=None,
+                    outgoing=True,
+                    text=str(row.payload.get("text") or row.payload.get("caption") or ""),
+                    date=time.time(),
+                    reply_to=row.reply_to,
+                    file_path=row.payload.get("path"),
+                )
+            )
+        return telegram_id
 
     async def _on_incoming(self, incoming: Incoming) -> None:
         stored = StoredMessage(

@@ -13,6 +13,13 @@ from tests.telegram_server.rpc import RpcError, handles
 from tests.telegram_server.world import Account
 
 
+def button_data(button: Any) -> bytes | None:
+    """A callback button's data: `KeyboardInlineButton(type=InlineButtonTypeCallback(data))`
+    in this layer, a bare `data` field in older ones."""
+    data = getattr(getattr(button, "type", None), "data", None)
+    return data if data is not None else getattr(button, "data", None)
+
+
 async def press(
     server: Any, presser: Account, message_id: int, data: bytes
 ) -> types.messages.BotCallbackAnswer:
@@ -21,7 +28,7 @@ async def press(
     if message is None:
         raise RpcError(400, "MESSAGE_ID_INVALID")
     buttons = [b for row in getattr(message.reply_markup, "rows", []) for b in row.buttons]
-    if not any(getattr(b, "data", None) == data for b in buttons):
+    if not any(button_data(b) == data for b in buttons):
         raise RpcError(400, "DATA_INVALID")
     bot_copy = next(
         ((a, m) for a, m in server.world.copies(presser, message_id) if a.bot and m.out), None

@@ -7,6 +7,7 @@ from typing import Any
 
 from telethon.tl import functions, types
 
+from tests.telegram_server.api.bots import button_data
 from tests.telegram_server.api.files import media_from_input
 from tests.telegram_server.rpc import RpcError, handles
 from tests.telegram_server.world import Account, Group, now
@@ -34,7 +35,7 @@ def check_markup(sender: Account, markup: Any) -> None:
         raise RpcError(400, "REPLY_MARKUP_INVALID")
     for row in getattr(markup, "rows", []):
         for button in row.buttons:
-            data = getattr(button, "data", None)
+            data = button_data(button)
             if data is not None and len(data) > MAX_CALLBACK_DATA:
                 raise RpcError(400, "BUTTON_DATA_INVALID")
 
@@ -102,18 +103,24 @@ async def edit_message(call: Any) -> types.Updates:
     if own is None or not own.out:
         raise RpcError(400, "MESSAGE_ID_INVALID")
     text = request.message if request.message is not None else own.message
+    # Without a new text the text and its entities stay as they were.
+    entities = (request.entities if request.message is not None else own.entities) or None
     limit = MAX_CAPTION if own.media else MAX_TEXT
     if utf16_len(text) > limit:
         raise RpcError(400, "MEDIA_CAPTION_TOO_LONG" if own.media else "MESSAGE_TOO_LONG")
-    if text == own.message and request.entities == own.entities and request.reply_markup is None:
+    if (
+        text == own.message
+        and entities == (own.entities or None)
+        and request.reply_markup is None
+    ):
         raise RpcError(400, "MESSAGE_NOT_MODIFIED")
-    check_entities(text, request.entities)
+    check_entities(text, entities)
     check_markup(me, request.reply_markup)
     edited = now()
     own_update: Any = None
     for account, message in call.world.copies(me, request.id):
         message.message = text
-        message.entities = request.entities
+        message.entities = entities
         message.edit_date = edited
         if request.reply_markup is not None:
             message.reply_markup = request.reply_markup
@@ -153,12 +160,15 @@ async def get_messages(call: Any) -> types.messages.Messages:
     found = []
     for wanted in call.request.id:
         message_id = getattr(wanted, "id", None)
+        if isinstance(wanted, types.InputMessageReplyTo):  # the message `id` replies to
+            replying = me.messages.get(wanted.id)
+            message_id = getattr(getattr(replying, "reply_to", None), "reply_to_msg_id", None)
         message = me.messages.get(message_id) if message_id is not None else None
         found.append(message or types.MessageEmpty(id=message_id or 0))
     from tests.telegram_server.api.updates import entities_of
 
     users, chats = entities_of(call, me, [types.UpdateNewMessage(m, 0, 0) for m in found])
-    return types.messages.Messages(messages=found, chats=chats, users=users)
+    return types.messages.Messages(messages=found, topics=[], chats=chats, users=users)
 
 
 @handles(functions.messages.SetTypingRequest, functions.messages.ReadHistoryRequest)

@@ -1,0 +1,145 @@
+"""What reaches the editor from the phone: messages, replies as threads, edits, files,
+button presses (always answered), and the history with its search; plus the editor's
+"Send selection" and file sends arriving on the phone."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as lsp
+from telethon import Button
+from telethon.tl import types
+
+from tests.sidecar.conftest import WORKSPACE
+from tests.telegram.conftest import Sidecar, World, bot_login, start_sidecar
+
+
+async def online_bot(
+    world: World, sidecars: list[Sidecar], tmp_path: Path, **settings: Any
+) -> Sidecar:
+    sidecar = await start_sidecar(world, sidecars, tmp_path, **settings)
+    await bot_login(sidecar, world)
+    return sidecar
+
+
+def inbound(sidecar: Sidecar, text: str) -> dict[str, Any] | None:
+    return next((m for m in sidecar.of("tgbridge/message") if m["text"] == text), None)
+
+
+async def test_messages_replies_and_edits_reach_the_editor_and_its_history(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    sidecar = await online_bot(world, sidecars, tmp_path)
+    phone = world.server.phone(world.user)
+    first = phone.send(world.bot, "deploy finished? #release")
+    message = await sidecar.wait_for(lambda: inbound(sidecar, "deploy finished? #release"))
+    assert message["chatId"] == world.user.id and message["senderId"] == world.user.id
+    assert not message["outgoing"] and not message["edited"]
+
+    sent = await sidecar.request(
+        "tgbridge/send", {"chat": str(world.user.id), "text": "Yes, green."}
+    )
+    status = await sidecar.wait_for(
+        lambda: next(
+            (
+                s
+                for s in sidecar.of("tgbridge/messageStatus")
+                if s["sendId"] == sent["sendId"] and s["state"] == "sent"
+            ),
+            None,
+        )
+    )
+    [answer] = await phone.wait_messages(1, sender=world.bot)
+    phone.reply(answer, "thanks, merging")
+    reply = await sidecar.wait_for(lambda: inbound(sidecar, "thanks, merging"))
+    assert reply["replyTo"] == status["telegramIds"][0]
+
+    phone.edit(first, "deploy finished? #release (edited)")
+    edited = await sidecar.wait_for(lambda: inbound(sidecar, "deploy finished? #release (edited)"))
+    assert edited["edited"] and edited["messageId"] == message["messageId"]
+
+    page = await sidecar.request("tgbridge/history", {"chatId": world.user.id, "search": "release"})
+    assert [m["text"] for m in page["messages"]] == ["deploy finished? #release (edited)"]
+    everything = await sidecar.request("tgbridge/history", {"chatId": world.user.id})
+    texts = [m["text"] for m in everything["messages"]]
+    assert "thanks, merging" in texts and "Yes, green." in texts
+
+
+async def test_a_button_press_is_always_answered(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    await online_bot(world, sidecars, tmp_path)
+    markup = types.ReplyInlineMarkup(
+        [types.KeyboardButtonRow([Button.inline("Approve", b"approve:1")])]
+    )
+    world.server.world.post(world.bot, world.user, "Run the migration?", reply_markup=markup)
+    phone = world.server.phone(world.user)
+    [question] = await phone.wait_messages(1, sender=world.bot)
+    world.server.callback_timeout = 5
+    answer = await phone.press(question, b"approve:1")  # BOT_RESPONSE_TIMEOUT if unanswered
+    assert isinstance(answer, types.messages.BotCallbackAnswer)
+
+
+async def test_received_files_are_saved_within_the_size_limit(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    sidecar = await online_bot(world, sidecars, tmp_path / "state", maxDownloadMb=1)
+    phone = world.server.phone(world.user)
+    small = bytes(range(256)) * 2048  # 512 KiB
+    phone.send_file(world.bot, small, "trace.bin", caption="the trace")
+    message = await sidecar.wait_for(lambda: inbound(sidecar, "the trace"))
+    saved = Path(message["filePath"])
+    assert saved.is_relative_to(tmp_path / "state")
+    assert (
+        hashlib.sha256(await asyncio.to_thread(saved.read_bytes)).digest()
+        == hashlib.sha256(small).digest()
+    )
+
+    phone.send_file(world.bot, b"x" * (2 * 1024 * 1024), "huge.bin", caption="too big")
+    big = await sidecar.wait_for(
+        lambda: next(
+            (m for m in sidecar.of("tgbridge/message") if m["text"].startswith("too big")), None
+        )
+    )
+    assert big["filePath"] is None
+    assert "over the" in big["text"]
+
+
+async def test_send_selection_and_files_from_the_editor_arrive(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    sidecar = await online_bot(world, sidecars, tmp_path / "state", defaultChat=str(world.user.id))
+    uri = (WORKSPACE / "hello.py").as_uri()
+    selection = {
+        "uri": uri,
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}},
+    }
+    assert sidecar.client is not None
+    sidecar.client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            lsp.TextDocumentItem(uri, "python", 1, (WORKSPACE / "hello.py").read_text())
+        )
+    )
+    await sidecar.client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="tgbridge.sendSelection", arguments=[selection])
+    )
+    phone = world.server.phone(world.user)
+    [code] = await phone.wait_messages(1, sender=world.bot)
+    first_line = (WORKSPACE / "hello.py").read_text().splitlines()[0]
+    assert first_line in code.message and "hello.py:1-2" in code.message
+    assert any(
+        isinstance(e, types.MessageEntityPre) and e.language == "python"
+        for e in code.entities or []
+    )
+
+    payload = tmp_path / "report.csv"
+    payload.write_bytes(b"a,b\n" * 100_000)
+    await sidecar.request(
+        "tgbridge/send", {"file": {"path": str(payload), "caption": "the report"}}
+    )
+    messages = await phone.wait_messages(2, sender=world.bot)
+    assert messages[1].message == "the report"
+    assert phone.file_of(messages[1]) == payload.read_bytes()
