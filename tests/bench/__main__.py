@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tests.bench.outbox import outbox_lines
 from tests.bench.startup import startup_line
 
 
@@ -14,6 +15,8 @@ def main() -> None:
     parser.add_argument("--pylsp-python", required=True, help="interpreter with python-lsp-server")
     args = parser.parse_args()
     print(startup_line(sys.executable, args.pylsp_python, args.runs), flush=True)
+    for line in outbox_lines(args.runs):
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 
 from telethon.tl import functions, types
 
-from tests.telegram.conftest import Sidecar, World, bot_login, connect, start_sidecar
+from tests.telegram.harness import Sidecar, World, bot_login, connect, start_sidecar
 from tests.telegram_server import Account
 
 

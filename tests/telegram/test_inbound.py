@@ -14,7 +14,7 @@ from telethon import Button
 from telethon.tl import types
 
 from tests.sidecar.conftest import WORKSPACE
-from tests.telegram.conftest import Sidecar, World, bot_login, start_sidecar
+from tests.telegram.harness import Sidecar, World, bot_login, start_sidecar
 
 
 async def online_bot(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from tests.telegram.conftest import API_HASH, API_ID, Sidecar, World, bot_login, start_sidecar
+from tests.telegram.harness import API_HASH, API_ID, Sidecar, World, bot_login, start_sidecar
 
 
 def assert_nothing_leaks(sidecar: Sidecar, err: str, *secrets: str) -> None:

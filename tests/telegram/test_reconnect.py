@@ -7,7 +7,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from tests.telegram.conftest import Sidecar, World, bot_login, start_sidecar
+from tests.telegram.harness import Sidecar, World, bot_login, start_sidecar
 
 
 def inbound_texts(sidecar: Sidecar) -> list[str]:

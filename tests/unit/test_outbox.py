@@ -16,7 +16,9 @@ from tgbridge.store.outbox_store import NewMessage, OutboxRow, OutboxStore, Send
 from tgbridge.telegram.errors import AlreadySent, FloodWait, PermanentError, TransientError
 from tgbridge.telegram.outbox import Limits, Outbox
 
-FAST = Limits(per_chat_rate=200, per_chat_burst=50, overall_rate=500, retry_base=0.05)
+FAST = Limits(
+    per_chat_rate=200, per_chat_burst=50, overall_rate=500, overall_burst=500, retry_base=0.05
+)
 
 
 @dataclass

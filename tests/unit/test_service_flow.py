@@ -26,7 +26,9 @@ from tgbridge.telegram.gateway import Credentials, Incoming, LoginError, LoginPr
 from tgbridge.telegram.outbox import Limits
 from tgbridge.telegram.service import TelegramService
 
-FAST = Limits(per_chat_rate=200, per_chat_burst=50, overall_rate=500, retry_base=0.05)
+FAST = Limits(
+    per_chat_rate=200, per_chat_burst=50, overall_rate=500, overall_burst=500, retry_base=0.05
+)
 
 
 class ScriptedGateway:

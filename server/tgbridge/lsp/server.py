@@ -77,4 +77,6 @@ def build_server() -> TgbridgeServer:
 def serve(log_level: str | None = None) -> None:
     logs.configure_stderr(log_level)
     logging.getLogger("pygls.protocol.json_rpc").addFilter(HideExpectedErrors())
-    build_server().start_io()
+    from tgbridge.lsp.stdio import serve_stdio
+
+    serve_stdio(build_server())

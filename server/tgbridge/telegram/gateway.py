@@ -116,6 +116,7 @@ class Gateway:
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
         self._inbox: asyncio.Queue[tuple[Any, bool]] = asyncio.Queue()
+        self._peers: dict[int, Any] = {}  # input peers already resolved, by chat id
         self._inbox_task = asyncio.create_task(self._deliver_inbox())
         self._client.add_event_handler(self._new_message, events.NewMessage())
         self._client.add_event_handler(self._edited_message, events.MessageEdited())
@@ -194,7 +195,8 @@ class Gateway:
     async def send(self, row: OutboxRow) -> int | None:
         """Sends one outbox row with its own random_id; the outbox's Transport."""
         try:
-            peer = await self._client.get_input_entity(row.chat_id)
+            peer = self._peers.get(row.chat_id) or await self._client.get_input_entity(row.chat_id)
+            self._peers[row.chat_id] = peer
             request = self._request(row, peer, await self._media(row))
             result = await self._client(request)
         except errors.FloodWaitError as error:

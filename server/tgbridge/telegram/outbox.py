@@ -29,9 +29,14 @@ OnWait = Callable[[int, int | None], None]
 
 @dataclass(frozen=True)
 class Limits:
+    """Telegram's rates, with bursts a little smaller than Telegram allows: at full speed
+    the requests' arrival times wobble by a few milliseconds, and the spare burst on
+    Telegram's side absorbs that instead of a FLOOD_WAIT."""
+
     per_chat_rate: float = 1.0
-    per_chat_burst: int = 3
+    per_chat_burst: int = 2
     overall_rate: float = 30.0
+    overall_burst: int = 20
     retry_base: float = 0.5
     retry_cap: float = 30.0
 
@@ -54,15 +59,30 @@ class Outbox:
         self._limits = limits
         self._on_status = on_status
         self._on_wait = on_wait
-        self._overall = AsyncLimiter(limits.overall_rate, 1)
+        self._overall = AsyncLimiter(
+            limits.overall_burst, limits.overall_burst / limits.overall_rate
+        )
         self._per_chat: dict[int, AsyncLimiter] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._wakeup = asyncio.Event()
         self._resume = asyncio.Event()
+        self._running = False
 
-    def wake(self) -> None:
-        """New rows are queued: start or keep their chats' workers going."""
-        self._wakeup.set()
+    def wake(self, chat_id: int | None = None) -> None:
+        """New rows are queued (for one chat): start or keep their chats' workers going.
+        A chat named is started here and now, without a trip through the run loop."""
+        if chat_id is None or not self._running:
+            self._wakeup.set()
+        else:
+            self._ensure_worker(chat_id)
+
+    def _ensure_worker(self, chat_id: int) -> None:
+        worker = self._workers.get(chat_id)
+        if worker is None or worker.done():
+            # A worker that found its queue empty just before this row came is caught
+            # by its done callback: the run loop looks again.
+            self._workers[chat_id] = asyncio.create_task(self._drain(chat_id))
+            self._workers[chat_id].add_done_callback(lambda _: self.wake())
 
     def resume(self) -> None:
         """The connection is back: cut short every network back-off."""
@@ -70,16 +90,15 @@ class Outbox:
         self._resume = asyncio.Event()
 
     async def run(self) -> None:
+        self._running = True
         try:
             while True:
                 self._wakeup.clear()
                 for chat_id in self._store.chats_with_queued():
-                    worker = self._workers.get(chat_id)
-                    if worker is None or worker.done():
-                        self._workers[chat_id] = asyncio.create_task(self._drain(chat_id))
-                        self._workers[chat_id].add_done_callback(lambda _: self.wake())
+                    self._ensure_worker(chat_id)
                 await self._wakeup.wait()
         finally:
+            self._running = False
             for worker in self._workers.values():
                 worker.cancel()
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
@@ -89,9 +108,8 @@ class Outbox:
         while (row := self._store.next_queued(chat_id)) is not None:
             await self._chat_limiter(chat_id).acquire()
             await self._overall.acquire()
-            self._store.count_attempt(row.id)
             try:
-                telegram_id = await self._send(row)
+                telegram_id = await self._attempt(row)
             except AlreadySent:
                 telegram_id = None
             except FloodWait as wait:
@@ -112,6 +130,12 @@ class Outbox:
             failures = 0
             self._store.mark_sent(row.id, telegram_id)
             self._report(row.send_id)
+
+    async def _attempt(self, row: OutboxRow) -> int | None:
+        try:
+            return await self._send(row)
+        finally:
+            self._store.count_attempt(row.id)  # after, not before: keeps the send path short
 
     async def _wait_flood(self, chat_id: int, seconds: int) -> None:
         logger.info("Telegram asks chat %s to wait %s s", chat_id, seconds)

@@ -136,8 +136,12 @@ class TelegramService:
         send_id = self._outbox_store.enqueue(
             chat_id, self._messages(params), params.reply_to, client_key=params.client_key
         )
-        self._report_status(self._outbox_store.status(send_id))
-        self._outbox.wake()
+        self._outbox.wake(chat_id)
+        # Let the chat's worker hand the message to Telethon, and Telethon put it on the
+        # wire, before this answer and the "queued" report are written: the send comes first.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self._report_queued(send_id)
         return send_id
 
     def history(self, params: HistoryParams) -> HistoryResult:
@@ -296,6 +300,11 @@ class TelegramService:
             )
             return
         self._on_connection(ConnectionState(state=state, detail=detail))
+
+    def _report_queued(self, send_id: int) -> None:
+        status = self._outbox_store.status(send_id)
+        if status is not None and status.state == "queued":
+            self._report_status(status)
 
     def _report_status(self, status: SendStatus | None) -> None:
         if status is None:
