@@ -4,7 +4,14 @@ import * as vscode from "vscode";
 
 export const SECTION = "tgbridge";
 const CLIENT_ONLY = new Set(["python"]);
-const SERVER_SETTINGS = ["logLevel", "stateDir", "defaultChat", "documentAbove", "dataCenter"] as const;
+const SERVER_SETTINGS = [
+  "logLevel",
+  "stateDir",
+  "defaultChat",
+  "documentAbove",
+  "maxDownloadMb",
+  "dataCenter",
+] as const;
 
 export function pythonSetting(): string {
   return vscode.workspace.getConfiguration(SECTION).get<string>("python", "");
