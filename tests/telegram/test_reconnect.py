@@ -91,3 +91,15 @@ async def test_sixty_seconds_of_drops_lose_nothing_either_way(
         assert [m.message for m in phone.received(world.bot)] == outbound[phone.account.id]
     received = [text for text in inbound_texts(sidecar) if text.startswith("from phone")]
     assert sorted(received) == sorted(inbound)  # each exactly once
+
+
+async def test_a_session_ended_elsewhere_shows_unauthorized(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    sidecar = await start_sidecar(world, sidecars, tmp_path)
+    await bot_login(sidecar, world)
+    for state in world.server.auth_keys.values():
+        state.account_id = None  # as "terminate all other sessions" on the phone does
+    world.server.drop_connections()
+    unauthorized = await sidecar.wait_state("unauthorized")
+    assert "Log In" in unauthorized["detail"]

@@ -22,8 +22,11 @@ class Bucket:
             self.tokens = self.burst
 
     def wait_needed(self, now: float) -> float:
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
+        # `now` may be a little older than a bucket made for this very check: never let
+        # the negative interval take a token away.
+        elapsed = max(0.0, now - self.at)
+        self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
+        self.at = max(self.at, now)
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
 
 

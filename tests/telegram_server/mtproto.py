@@ -125,6 +125,7 @@ class Connection:
     async def _encrypted(self, key_id: int, body: bytes) -> None:
         auth = self.server.auth_keys.get(key_id)
         if auth is None:
+            self.server.unknown_auth_keys += 1
             self.transport.write_error(-404)
             return
         self.auth = auth
@@ -146,6 +147,7 @@ class Connection:
                 )
             )
         if self.server.faults.strict_salt and salt != auth.salt:
+            self.server.bad_server_salts += 1
             self.send(
                 bytes(types.BadServerSalt(msg_id, seq_no, 48, auth.salt)), content_related=False
             )

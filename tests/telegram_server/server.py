@@ -82,6 +82,9 @@ class TelegramServer:
         self.connections: set[Connection] = set()
         self.requests: list[RequestRecord] = []
         self.flood_errors = 0
+        self.bad_server_salts = 0  # bad_server_salt notices sent (faults.strict_salt)
+        self.unknown_auth_keys = 0  # packets answered with transport error -404
+        self.pushed: list[tuple[int, types.Updates]] = []  # (account id, Updates) sent out
         self._change_waiters: list[asyncio.Future[None]] = []
         self.login_codes: dict[str, str] = {}  # phone digits -> the last code "sent"
         self.code_hashes: dict[str, tuple[str, str]] = {}  # phone_code_hash -> (phone, code)
@@ -91,7 +94,7 @@ class TelegramServer:
         self.callback_timeout = 10.0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._accepting: set[asyncio.Task[Any]] = set()
+        self._stopping = False
         self._key_dir = tempfile.TemporaryDirectory(prefix="tg-loopback-")
         self.public_key_file = Path(self._key_dir.name) / "server_key.pem"
         self.public_key_file.write_text(self.key.public_pem)
@@ -106,17 +109,17 @@ class TelegramServer:
         return self
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._server:
             self._server.close()
         for connection in list(self.connections):
             connection.close(abort=True)
-        # Connections end on their own once aborted; cancelling asyncio's stream callbacks
-        # would print CancelledError tracebacks (TESTING.md).
-        for task in list(self._tasks):
-            if task not in self._accepting:
-                task.cancel()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
+        # Every connection runs in a task of ours (not one of asyncio's stream callbacks,
+        # whose cancellation prints tracebacks): cancel and wait for all of them.
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._server:
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
@@ -128,19 +131,20 @@ class TelegramServer:
     async def __aexit__(self, *_: object) -> None:
         await self.stop()
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._stopping:  # arrived while stopping: refused, never left half-served
+            writer.transport.abort()
+            return
         connection = Connection(self, FullTransport(reader, writer))
         self.connections.add(connection)
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self._accepting.add(task)
+        self.spawn(self._serve(connection))
+
+    async def _serve(self, connection: Connection) -> None:
         try:
             await connection.run()
         finally:
             self.connections.discard(connection)
-            self._tasks.discard(task)
-            self._accepting.discard(task)
+            self.changed()  # wakes `wait_until(lambda: not server.online(account))`
 
     # ---- connections -------------------------------------------------------------
 
@@ -258,6 +262,7 @@ class TelegramServer:
         self, account: Account, updates: types.Updates, exclude_auth_key_id: int | None = None
     ) -> None:
         payload = bytes(updates)
+        self.pushed.append((account.id, updates))
         for connection in list(self.connections):
             auth = connection.auth
             if (

@@ -104,7 +104,7 @@ class Gateway:
             connection_retries=1,
             retry_delay=0,
             auto_reconnect=False,
-            catch_up=True,
+            catch_up=False,  # asked for by us, once we know the session is authorized
             base_logger="tgbridge.telethon",
         )
         if data_center:
@@ -140,7 +140,7 @@ class Gateway:
                 self._on_state("offline", "Cannot reach Telegram.")
                 raise LoginError(f"Cannot reach Telegram ({type(error).__name__}).") from None
         self._supervisor = asyncio.create_task(self._supervise())
-        return await self._report_authorization()
+        return await self._authorized_and_caught_up()
 
     async def stop(self) -> None:
         self._closing = True
@@ -249,8 +249,8 @@ class Gateway:
         )
 
     async def _report_authorization(self) -> bool:
-        if await self._client.is_user_authorized():
-            me = await self._client.get_me()
+        me = await self._client.get_me()  # None when the session is not (or no longer) valid
+        if me is not None:
             name = getattr(me, "username", None) or getattr(me, "first_name", None) or me.id
             self._on_state("online", f"Online as {name}.")
             return True
@@ -265,12 +265,25 @@ class Gateway:
                 return
             self._on_state("offline", "Connection to Telegram lost; reconnecting…")
             # A full disconnect ends Telethon's update loop: connect() starts a new one,
-            # and two loops on one message box corrupt it. The new loop catches up at
-            # once (catch_up=True); on its own Telethon would notice the gap only later.
+            # and two loops on one message box corrupt it.
             await self._client.disconnect()
             await self._connect_with_backoff()
-            await self._report_authorization()
+            try:
+                authorized = await self._authorized_and_caught_up()
+            except (ConnectionError, OSError, TimeoutError) as error:
+                logger.info("connection lost again while resuming: %s", error)
+                continue
+            if not authorized:
+                return  # nothing to resume until the user logs in again
             self._on_reconnected()
+
+    async def _authorized_and_caught_up(self) -> bool:
+        """Reports the state; when authorized, fetches at once what was missed while
+        away (on its own Telethon would only notice at the next gap, or 15 min later)."""
+        if not await self._report_authorization():
+            return False
+        await self._client.catch_up()
+        return True
 
     async def _connect_with_backoff(self) -> None:
         delay = 0.5

@@ -118,7 +118,20 @@ async def get_file(call: Any) -> types.upload.File:
     stored = call.world.files.get(location.id)
     if stored is None or stored.access_hash != location.access_hash:
         raise RpcError(400, "FILE_REFERENCE_INVALID" if stored else "LOCATION_INVALID")
-    if request.limit <= 0 or request.limit > MAX_CHUNK or request.offset < 0:
+    # Telegram's rules for precise=False: offset a multiple of 4 KB, limit a divisor of
+    # 1 MB that is a multiple of 4 KB, and no chunk crossing a 1 MB boundary.
+    offset, limit = request.offset, request.limit
+    if offset < 0 or offset % 4096:
+        raise RpcError(400, "OFFSET_INVALID")
+    if (
+        limit <= 0
+        or limit % 4096
+        or MAX_CHUNK % limit
+        or offset // MAX_CHUNK != (offset + limit - 1) // MAX_CHUNK
+    ):
         raise RpcError(400, "LIMIT_INVALID")
     chunk = stored.data[request.offset : request.offset + request.limit]
-    return types.upload.File(type=types.storage.FileUnknown(), mtime=now(), bytes=chunk)
+    # mtime is a TL int, not a date.
+    return types.upload.File(
+        type=types.storage.FileUnknown(), mtime=int(now().timestamp()), bytes=chunk
+    )

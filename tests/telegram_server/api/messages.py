@@ -108,11 +108,7 @@ async def edit_message(call: Any) -> types.Updates:
     limit = MAX_CAPTION if own.media else MAX_TEXT
     if utf16_len(text) > limit:
         raise RpcError(400, "MEDIA_CAPTION_TOO_LONG" if own.media else "MESSAGE_TOO_LONG")
-    if (
-        text == own.message
-        and entities == (own.entities or None)
-        and request.reply_markup is None
-    ):
+    if text == own.message and entities == (own.entities or None) and request.reply_markup is None:
         raise RpcError(400, "MESSAGE_NOT_MODIFIED")
     check_entities(text, entities)
     check_markup(me, request.reply_markup)
