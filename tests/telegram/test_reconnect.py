@@ -75,7 +75,7 @@ async def test_sixty_seconds_of_drops_lose_nothing_either_way(
             phones[n % len(phones)].send(world.bot, text)
             inbound.append(text)
             n += 1
-            await asyncio.sleep(0.4)
+            await asyncio.sleep(0.4)  # pacing the phone side too
 
     await asyncio.gather(dropper(), editor(), phone_side())
     assert drops >= 15
