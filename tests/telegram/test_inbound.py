@@ -83,7 +83,7 @@ async def test_a_button_press_is_always_answered(
     assert isinstance(answer, types.messages.BotCallbackAnswer)
 
 
-async def test_received_files_are_saved_within_the_size_limit(
+async def test_received_documents_and_photos_are_saved_within_the_size_limit(
     world: World, sidecars: list[Sidecar], tmp_path: Path
 ) -> None:
     sidecar = await online_bot(world, sidecars, tmp_path / "state", maxDownloadMb=1)
@@ -97,6 +97,11 @@ async def test_received_files_are_saved_within_the_size_limit(
         hashlib.sha256(await asyncio.to_thread(saved.read_bytes)).digest()
         == hashlib.sha256(small).digest()
     )
+
+    picture = bytes(range(256)) * 400  # 100 KiB
+    phone.send_photo(world.bot, picture, caption="the screenshot")
+    shot = await sidecar.wait_for(lambda: inbound(sidecar, "the screenshot"))
+    assert await asyncio.to_thread(Path(shot["filePath"]).read_bytes) == picture
 
     phone.send_file(world.bot, b"x" * (2 * 1024 * 1024), "huge.bin", caption="too big")
     big = await sidecar.wait_for(
