@@ -3,6 +3,7 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { stopProcess } from "./processes";
 
 export interface CodeServer {
   url: string;
@@ -43,7 +44,8 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
       "--disable-getting-started-override",
       options.folder,
     ],
-    { env, stdio: ["ignore", "pipe", "pipe"] },
+    // Its own process group, so stop() ends everything it started.
+    { env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   const url = await listeningUrl(child);
   return {
@@ -51,7 +53,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     extensionsDir: extensions,
     userSettingsFile,
     stop: async () => {
-      await stopProcess(child);
+      await stopProcess(child, 10_000, true);
       rmSync(home, { recursive: true, force: true });
     },
   };
@@ -68,13 +70,5 @@ function listeningUrl(child: ChildProcess): Promise<string> {
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
     child.once("exit", (code) => reject(new Error(`code-server exited with ${code}:\n${output}`)));
-  });
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
   });
 }

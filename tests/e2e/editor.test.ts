@@ -5,19 +5,20 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium, type Browser, type Frame, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { startCodeServer, type CodeServer } from "./codeServer";
-import { sidecarPids } from "./processes";
-
-const repoRoot = path.resolve(__dirname, "..", "..", "..");
-const screenshots = process.env.TGBRIDGE_SCREENSHOTS ?? path.join(repoRoot, "test-results", "e2e");
-const STEP_TIMEOUT = 60_000;
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the e2e tier through scripts/test`);
-  return value;
-}
+import { one, sidecarPids, waitUntil } from "./processes";
+import {
+  QUIET_SETTINGS,
+  STEP_TIMEOUT,
+  frameWith,
+  launchChromium,
+  openQuickFixMenu,
+  required,
+  runCommand,
+  screenshots,
+  vsix,
+} from "./workbench";
 
 describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, () => {
   let server: CodeServer;
@@ -38,26 +39,11 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
     server = await startCodeServer({
       bin: required("CODE_SERVER_BIN"),
       nodeBin: required("NODE24_BIN"),
-      vsix: path.join(repoRoot, "dist", "tgbridge.vsix"),
+      vsix,
       folder,
-      userSettings: {
-        "workbench.startupEditor": "none",
-        "workbench.tips.enabled": false,
-        "telemetry.telemetryLevel": "off",
-        "extensions.ignoreRecommendations": true,
-        "tgbridge.logLevel": "debug",
-        "workbench.reduceMotion": "on",
-        "workbench.secondarySideBar.defaultVisibility": "hidden",
-        "chat.disableAIFeatures": true,
-      },
+      userSettings: QUIET_SETTINGS,
     });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-      args: [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(STEP_TIMEOUT);
     await page.goto(server.url);
@@ -97,7 +83,7 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
     await editor.getByText("greet").waitFor();
     await editor.getByText("greet").dblclick();
     await shot("selection");
-    await page.keyboard.press("Control+.");
+    await openQuickFixMenu(page, "greet".length);
     const item = page.locator(".action-widget").getByText("Send selection to Telegram");
     await item.waitFor();
     await shot("quick-fix-menu");
@@ -160,44 +146,3 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
     await page.locator(".statusbar").getByText(/tgbridge: not configured/).waitFor();
   });
 });
-
-function one(pids: number[]): number[] {
-  return pids.length === 1 ? pids : [];
-}
-
-/** Polls `probe` until it returns a non-empty list; fails after STEP_TIMEOUT. */
-async function waitUntil(probe: () => number[] | Promise<number[]>): Promise<number[]> {
-  const deadline = Date.now() + STEP_TIMEOUT;
-  while (Date.now() < deadline) {
-    const found = await probe();
-    if (found.length) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("timed out waiting for the sidecar process");
-}
-
-async function runCommand(page: Page, command: string, argument?: string): Promise<void> {
-  await page.keyboard.press("F1");
-  const input = page.locator(".quick-input-widget input");
-  await input.waitFor();
-  await input.fill(`>${command}`);
-  await page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first().waitFor();
-  await page.keyboard.press("Enter");
-  if (argument !== undefined) {
-    await input.fill(argument);
-    await page.locator(".quick-input-list .monaco-list-row", { hasText: argument }).first().waitFor();
-    await page.keyboard.press("Enter");
-  }
-}
-
-/** The webview frame that contains `selector`; webviews sit in nested iframes. */
-async function frameWith(page: Page, selector: string): Promise<Frame> {
-  const deadline = Date.now() + STEP_TIMEOUT;
-  while (Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      if (await frame.locator(selector).count().catch(() => 0)) return frame;
-    }
-    await page.waitForEvent("framenavigated", { timeout: 1000 }).catch(() => undefined);
-  }
-  throw new Error(`no frame shows ${selector}`);
-}

@@ -1,0 +1,76 @@
+// Shared by the real-editor tests: where things are, the browser, and driving the
+// workbench the way a person would (palette, webview frames).
+import { chromium, type Browser, type Frame, type Page } from "playwright-core";
+import * as path from "node:path";
+
+/** The bundles run from out/tests/e2e/, three levels under the repository. */
+export const repoRoot = path.resolve(__dirname, "..", "..", "..");
+export const screenshots = process.env.TGBRIDGE_SCREENSHOTS ?? path.join(repoRoot, "test-results", "e2e");
+export const vsix = path.join(repoRoot, "dist", "tgbridge.vsix");
+export const STEP_TIMEOUT = 60_000;
+
+/** User settings that keep the workbench quiet and predictable for a test. */
+export const QUIET_SETTINGS: Record<string, unknown> = {
+  "workbench.startupEditor": "none",
+  "workbench.tips.enabled": false,
+  "telemetry.telemetryLevel": "off",
+  "extensions.ignoreRecommendations": true,
+  "tgbridge.logLevel": "debug",
+  "workbench.reduceMotion": "on",
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "chat.disableAIFeatures": true,
+};
+
+export function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the e2e tier through scripts/test`);
+  return value;
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+    ],
+  });
+}
+
+/** Runs `command` from the palette (F1); `argument` answers the quick pick it opens. */
+export async function runCommand(page: Page, command: string, argument?: string): Promise<void> {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor();
+  await input.fill(`>${command}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first().waitFor();
+  await page.keyboard.press("Enter");
+  if (argument !== undefined) {
+    await input.fill(argument);
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: argument }).first().waitFor();
+    await page.keyboard.press("Enter");
+  }
+}
+
+/** The webview frame that contains `selector`; webviews sit in nested iframes. */
+export async function frameWith(page: Page, selector: string): Promise<Frame> {
+  const deadline = Date.now() + STEP_TIMEOUT;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (await frame.locator(selector).count().catch(() => 0)) return frame;
+    }
+    await page.waitForEvent("framenavigated", { timeout: 1000 }).catch(() => undefined);
+  }
+  throw new Error(`no frame shows ${selector}`);
+}
+
+/** Opens the quick-fix menu (Ctrl+.) on the editor's current selection of `length`
+ * characters. The editor asks for code actions by itself a moment after the selection
+ * changes and shows the light bulb; a Ctrl+. before that is overridden by that automatic
+ * request (light bulb, no menu), so this waits for the selection and the light bulb first. */
+export async function openQuickFixMenu(page: Page, length: number): Promise<void> {
+  await page.locator(".statusbar").getByText(new RegExp(`\\(${length} selected\\)`)).waitFor();
+  const lightBulb = '.monaco-editor [class*="codicon-light-bulb"], .monaco-editor [class*="codicon-lightbulb"]';
+  await page.locator(lightBulb).filter({ visible: true }).first().waitFor();
+  await page.keyboard.press("Control+.");
+}
