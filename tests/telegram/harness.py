@@ -3,7 +3,6 @@ it, pointed at the loopback Telegram server: for the telegram tier and the bench
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from typing import Any, TypeVar
 
 from pytest_lsp import LanguageClient
 
+from tests.changes import Changes
 from tests.sidecar.conftest import SERVER, initialize_params, make_client
 from tests.telegram_server import DC_ID, Account, TelegramServer
 
@@ -49,7 +49,7 @@ class Sidecar:
         self.notifications: list[tuple[str, dict[str, Any]]] = []
         self.answers: dict[str, Callable[[dict[str, Any]], str | None]] = {}
         self.asked: list[dict[str, Any]] = []
-        self._changed: list[asyncio.Future[None]] = []
+        self._changes = Changes()
 
     async def start(self) -> Sidecar:
         client = make_client()
@@ -94,14 +94,8 @@ class Sidecar:
         return [params for name, params in self.notifications if name == method]
 
     async def wait_for(self, predicate: Callable[[], T | None], within: float = 20) -> T:
-        async with asyncio.timeout(within):
-            while True:
-                found = predicate()
-                if found is not None and found is not False:
-                    return found
-                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-                self._changed.append(waiter)
-                await waiter
+        """Waits until the notifications received make the predicate true."""
+        return await self._changes.wait_until(predicate, within)
 
     async def wait_state(self, state: str, within: float = 20) -> dict[str, Any]:
         def latest() -> dict[str, Any] | None:
@@ -118,10 +112,7 @@ class Sidecar:
     def _recorder(self, method: str) -> Callable[[Any], None]:
         def record(params: Any) -> None:
             self.notifications.append((method, params))
-            waiters, self._changed = self._changed, []
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            self._changes.notify()
 
         return record
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from telethon.tl import TLObject, functions, types
 
+from tests.changes import Changes
 from tests.telegram_server import api  # noqa: F401  (registers the routes)
 from tests.telegram_server.faults import Drop, Faults
 from tests.telegram_server.keys import ServerKey, server_key
@@ -85,7 +86,7 @@ class TelegramServer:
         self.bad_server_salts = 0  # bad_server_salt notices sent (faults.strict_salt)
         self.unknown_auth_keys = 0  # packets answered with transport error -404
         self.pushed: list[tuple[int, types.Updates]] = []  # (account id, Updates) sent out
-        self._change_waiters: list[asyncio.Future[None]] = []
+        self._changes = Changes()
         self.login_codes: dict[str, str] = {}  # phone digits -> the last code "sent"
         self.code_hashes: dict[str, tuple[str, str]] = {}  # phone_code_hash -> (phone, code)
         self.callback_answers: dict[int, asyncio.Future[Any]] = {}
@@ -161,22 +162,13 @@ class TelegramServer:
         return any(c.account_id == account.id for c in self.connections)
 
     def changed(self) -> None:
-        """Wakes every `wait_until`: a request arrived or an update went out."""
-        waiters, self._change_waiters = self._change_waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        """Wakes every `wait_until`: a request arrived, an update went out, a
+        connection closed."""
+        self._changes.notify()
 
     async def wait_until(self, predicate: Callable[[], T | None], within: float = 10) -> T:
         """Waits for the world to reach a state, woken by each change, never polling."""
-        async with asyncio.timeout(within):
-            while True:
-                found = predicate()
-                if found is not None and found is not False:
-                    return found
-                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-                self._change_waiters.append(waiter)
-                await waiter
+        return await self._changes.wait_until(predicate, within)
 
     async def wait_online(self, account: Account, within: float = 10) -> None:
         await self.wait_until(lambda: self.online(account) or None, within)
