@@ -130,6 +130,15 @@ async def start_sidecar(
     return await sidecar.start()
 
 
+async def online_bot(
+    world: World, sidecars: list[Sidecar], state_dir: Path, **settings: Any
+) -> Sidecar:
+    """A sidecar logged in as the world's bot."""
+    sidecar = await start_sidecar(world, sidecars, state_dir, **settings)
+    await bot_login(sidecar, world)
+    return sidecar
+
+
 async def bot_login(sidecar: Sidecar, world: World) -> str:
     result = await sidecar.request(
         "tgbridge/login",

@@ -10,8 +10,8 @@ from typing import Any
 
 from telethon.tl import functions, types
 
-from tests.telegram.harness import Sidecar, World, bot_login, connect, start_sidecar
-from tests.telegram_server import Account
+from tests.telegram.harness import Sidecar, World, bot_login, connect, online_bot, start_sidecar
+from tests.telegram_server import Account, TelegramServer
 
 
 def texts_from(world: World, chat: Account) -> list[str]:
@@ -79,8 +79,7 @@ async def test_flood_wait_pauses_only_that_chat_visibly_and_loses_nothing(
 ) -> None:
     server = world.server
     other = server.world.add_user("Bob", phone="+15550000002")
-    sidecar = await start_sidecar(world, sidecars, tmp_path)
-    await bot_login(sidecar, world)
+    sidecar = await online_bot(world, sidecars, tmp_path)
     flooded = world.user.id
     rule = server.faults.flood_wait(
         functions.messages.SendMessageRequest,
@@ -98,22 +97,22 @@ async def test_flood_wait_pauses_only_that_chat_visibly_and_loses_nothing(
     assert texts_from(world, world.user) == ["hello 0", "hello 1", "hello 2"]
     assert texts_from(world, other) == ["hello 0", "hello 1", "hello 2"]
     assert rule.hits == 1
-    to_flooded = [
-        r.at
-        for r in server.requests
-        if isinstance(r.request, functions.messages.SendMessageRequest)
-        and getattr(r.request.peer, "user_id", None) == flooded
-    ]
+    to_flooded = send_times(server, flooded)
     flood_at = to_flooded[0]
     assert all(at >= flood_at + 3 - 0.05 for at in to_flooded[1:])
     # The other chat went on during the wait.
-    to_other = [
+    to_other = send_times(server, other.id)
+    assert any(flood_at < at < flood_at + 3 for at in to_other)
+
+
+def send_times(server: TelegramServer, user_id: int) -> list[float]:
+    """When each sendMessage to this user reached the server."""
+    return [
         r.at
         for r in server.requests
         if isinstance(r.request, functions.messages.SendMessageRequest)
-        and getattr(r.request.peer, "user_id", None) == other.id
+        and getattr(r.request.peer, "user_id", None) == user_id
     ]
-    assert any(flood_at < at < flood_at + 3 for at in to_other)
 
 
 def long_text_with_code() -> str:
@@ -135,8 +134,7 @@ def check_parts(messages: list[types.Message]) -> None:
 async def test_a_long_message_with_code_arrives_as_valid_parts(
     world: World, sidecars: list[Sidecar], tmp_path: Path
 ) -> None:
-    sidecar = await start_sidecar(world, sidecars, tmp_path, documentAbove=50_000)
-    await bot_login(sidecar, world)
+    sidecar = await online_bot(world, sidecars, tmp_path, documentAbove=50_000)
     text = long_text_with_code()
     await sidecar.request("tgbridge/send", {"chat": str(world.user.id), "text": text})
     status = await sidecar.wait_for(
@@ -160,8 +158,7 @@ async def test_a_long_message_with_code_arrives_as_valid_parts(
 async def test_a_long_message_over_the_setting_arrives_as_a_document(
     world: World, sidecars: list[Sidecar], tmp_path: Path
 ) -> None:
-    sidecar = await start_sidecar(world, sidecars, tmp_path, documentAbove=5_000)
-    await bot_login(sidecar, world)
+    sidecar = await online_bot(world, sidecars, tmp_path, documentAbove=5_000)
     text = long_text_with_code()
     await sidecar.request("tgbridge/send", {"chat": str(world.user.id), "text": text})
     phone = world.server.phone(world.user)

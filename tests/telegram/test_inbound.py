@@ -14,15 +14,7 @@ from telethon import Button
 from telethon.tl import types
 
 from tests.sidecar.conftest import WORKSPACE
-from tests.telegram.harness import Sidecar, World, bot_login, start_sidecar
-
-
-async def online_bot(
-    world: World, sidecars: list[Sidecar], tmp_path: Path, **settings: Any
-) -> Sidecar:
-    sidecar = await start_sidecar(world, sidecars, tmp_path, **settings)
-    await bot_login(sidecar, world)
-    return sidecar
+from tests.telegram.harness import Sidecar, World, online_bot
 
 
 def inbound(sidecar: Sidecar, text: str) -> dict[str, Any] | None:

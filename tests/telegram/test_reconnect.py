@@ -7,7 +7,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from tests.telegram.harness import Sidecar, World, bot_login, start_sidecar
+from tests.telegram.harness import Sidecar, World, online_bot
 
 
 def inbound_texts(sidecar: Sidecar) -> list[str]:
@@ -17,8 +17,7 @@ def inbound_texts(sidecar: Sidecar) -> list[str]:
 async def test_a_drop_is_shown_and_what_was_missed_arrives_at_once(
     world: World, sidecars: list[Sidecar], tmp_path: Path
 ) -> None:
-    sidecar = await start_sidecar(world, sidecars, tmp_path)
-    await bot_login(sidecar, world)
+    sidecar = await online_bot(world, sidecars, tmp_path)
     server = world.server
     phone = server.phone(world.user)
     phone.send(world.bot, "before the drop")
@@ -42,8 +41,7 @@ async def test_sixty_seconds_of_drops_lose_nothing_either_way(
     chats = [world.user] + [
         server.world.add_user(f"User {n}", phone=f"+1555200{n:04d}") for n in range(3)
     ]
-    sidecar = await start_sidecar(world, sidecars, tmp_path)
-    await bot_login(sidecar, world)
+    sidecar = await online_bot(world, sidecars, tmp_path)
     phones = [server.phone(chat) for chat in chats]
     deadline = time.monotonic() + 60
     outbound: dict[int, list[str]] = {chat.id: [] for chat in chats}
@@ -96,8 +94,7 @@ async def test_sixty_seconds_of_drops_lose_nothing_either_way(
 async def test_a_session_ended_elsewhere_shows_unauthorized(
     world: World, sidecars: list[Sidecar], tmp_path: Path
 ) -> None:
-    sidecar = await start_sidecar(world, sidecars, tmp_path)
-    await bot_login(sidecar, world)
+    sidecar = await online_bot(world, sidecars, tmp_path)
     for state in world.server.auth_keys.values():
         state.account_id = None  # as "terminate all other sessions" on the phone does
     world.server.drop_connections()

@@ -9,7 +9,7 @@ from telethon.tl import types
 
 from tests.telegram_server.api.bots import press
 from tests.telegram_server.api.files import document, photo
-from tests.telegram_server.world import Account, Group, StoredFile
+from tests.telegram_server.world import Account, Group
 
 if TYPE_CHECKING:
     from tests.telegram_server.server import TelegramServer
@@ -40,27 +40,16 @@ class Phone:
     ) -> types.Message:
         from tests.telegram_server.server import DC_ID
 
-        stored = self._store(data, name, mime_type)
+        stored = self.server.world.store_file(data, name, mime_type)
         media = types.MessageMediaDocument(document=document(stored, DC_ID))
         return self.server.world.post(self.account, to, caption, media=media)
 
     def send_photo(self, to: Account | Group, data: bytes, *, caption: str = "") -> types.Message:
         from tests.telegram_server.server import DC_ID
 
-        stored = self._store(data, "photo.jpg", "image/jpeg")
+        stored = self.server.world.store_file(data, "photo.jpg", "image/jpeg")
         media = types.MessageMediaPhoto(photo=photo(stored, DC_ID))
         return self.server.world.post(self.account, to, caption, media=media)
-
-    def _store(self, data: bytes, name: str, mime_type: str) -> StoredFile:
-        stored = StoredFile(
-            id=len(self.server.world.files) + 1,
-            access_hash=7,
-            data=data,
-            name=name,
-            mime_type=mime_type,
-        )
-        self.server.world.files[stored.id] = stored
-        return stored
 
     def edit(self, message: types.Message, text: str) -> None:
         from tests.telegram_server.world import now

@@ -235,20 +235,8 @@ class TelegramServer:
         self.changed()
 
     def _wrap(self, account: Account, update: Any) -> types.Updates:
-        users: dict[int, Any] = {account.id: account.user(account)}
-        chats: dict[int, Any] = {}
-        for peer in _peers_of(update):
-            if isinstance(peer, types.PeerUser) and peer.user_id in self.world.accounts:
-                users[peer.user_id] = self.world.accounts[peer.user_id].user(account)
-            elif isinstance(peer, types.PeerChat) and peer.chat_id in self.world.groups:
-                chats[peer.chat_id] = self.world.groups[peer.chat_id].chat()
-        return types.Updates(
-            updates=[update],
-            users=list(users.values()),
-            chats=list(chats.values()),
-            date=now(),
-            seq=0,
-        )
+        users, chats = self.world.entities(account, [update])
+        return types.Updates(updates=[update], users=users, chats=chats, date=now(), seq=0)
 
     def push(
         self, account: Account, updates: types.Updates, exclude_auth_key_id: int | None = None
@@ -277,13 +265,3 @@ class TelegramServer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-
-def _peers_of(update: Any) -> list[Any]:
-    message = getattr(update, "message", None)
-    peers: list[Any] = []
-    if isinstance(message, types.Message):
-        peers += [message.peer_id, message.from_id]
-    if isinstance(update, types.UpdateBotCallbackQuery):
-        peers += [types.PeerUser(update.user_id), update.peer]
-    return [p for p in peers if p is not None]

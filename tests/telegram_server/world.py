@@ -74,8 +74,11 @@ class Account:
         self.log.append(LoggedUpdate(self.pts, pts_count, update))
         return update
 
-    def state(self) -> types.updates.State:
-        return types.updates.State(pts=self.pts, qts=0, date=now(), seq=self.seq, unread_count=0)
+    def state(self, pts: int | None = None) -> types.updates.State:
+        """The account's update state, or an intermediate one at `pts`."""
+        return types.updates.State(
+            pts=self.pts if pts is None else pts, qts=0, date=now(), seq=self.seq, unread_count=0
+        )
 
 
 @dataclass(eq=False)
@@ -184,6 +187,22 @@ class World:
             return self.resolve_user(me, peer)
         raise RpcError(400, "PEER_ID_INVALID")
 
+    def entities(self, viewer: Account, items: list[Any]) -> tuple[list[Any], list[Any]]:
+        """The users and chats that messages or updates name, as `viewer` sees them."""
+        users: dict[int, Any] = {viewer.id: viewer.user(viewer)}
+        chats: dict[int, Any] = {}
+        for peer in (peer for item in items for peer in _peers_of(item)):
+            if isinstance(peer, types.PeerUser) and peer.user_id in self.accounts:
+                users[peer.user_id] = self.accounts[peer.user_id].user(viewer)
+            elif isinstance(peer, types.PeerChat) and peer.chat_id in self.groups:
+                chats[peer.chat_id] = self.groups[peer.chat_id].chat()
+        return list(users.values()), list(chats.values())
+
+    def store_file(self, data: bytes, name: str, mime_type: str) -> StoredFile:
+        stored = StoredFile(secrets.randbits(63), secrets.randbits(63), data, name, mime_type)
+        self.files[stored.id] = stored
+        return stored
+
     def users_and_chats(
         self, viewer: Account, target: Account | Group, *extra: Account
     ) -> tuple[list[Any], list[Any]]:
@@ -275,6 +294,17 @@ class World:
                 if copy_id in account.messages:
                     found.append((account, account.messages[copy_id]))
         return found
+
+
+def _peers_of(item: Any) -> list[Any]:
+    """The peers a message, or an update carrying one, names."""
+    message = item if isinstance(item, types.Message) else getattr(item, "message", None)
+    peers: list[Any] = []
+    if isinstance(message, types.Message):
+        peers += [message.peer_id, message.from_id]
+    if isinstance(item, types.UpdateBotCallbackQuery):
+        peers += [types.PeerUser(item.user_id), item.peer]
+    return [p for p in peers if p is not None]
 
 
 def digits(phone: str) -> str:

@@ -4,7 +4,6 @@ document or photo on this data centre, upload.getFile serves them back in chunks
 from __future__ import annotations
 
 import hashlib
-import secrets
 from typing import Any
 
 from telethon.tl import functions, types
@@ -54,12 +53,6 @@ def _assemble(call: Any, uploaded: Any) -> bytes:
     return data
 
 
-def store(call: Any, data: bytes, name: str, mime_type: str) -> StoredFile:
-    stored = StoredFile(secrets.randbits(63), secrets.randbits(63), data, name, mime_type)
-    call.world.files[stored.id] = stored
-    return stored
-
-
 def document(stored: StoredFile, dc_id: int) -> types.Document:
     return types.Document(
         id=stored.id,
@@ -96,10 +89,10 @@ def media_from_input(call: Any, media: Any) -> Any:
             ),
             media.file.name,
         )
-        stored = store(call, _assemble(call, media.file), name, media.mime_type)
+        stored = call.world.store_file(_assemble(call, media.file), name, media.mime_type)
         return types.MessageMediaDocument(document=document(stored, DC_ID))
     if isinstance(media, types.InputMediaUploadedPhoto):
-        stored = store(call, _assemble(call, media.file), media.file.name, "image/jpeg")
+        stored = call.world.store_file(_assemble(call, media.file), media.file.name, "image/jpeg")
         return types.MessageMediaPhoto(photo=photo(stored, DC_ID))
     if isinstance(media, types.InputMediaDocument):
         stored = call.world.files.get(media.id.id)

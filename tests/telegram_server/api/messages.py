@@ -161,9 +161,7 @@ async def get_messages(call: Any) -> types.messages.Messages:
             message_id = getattr(getattr(replying, "reply_to", None), "reply_to_msg_id", None)
         message = me.messages.get(message_id) if message_id is not None else None
         found.append(message or types.MessageEmpty(id=message_id or 0))
-    from tests.telegram_server.api.updates import entities_of
-
-    users, chats = entities_of(call, me, [types.UpdateNewMessage(m, 0, 0) for m in found])
+    users, chats = call.world.entities(me, found)
     return types.messages.Messages(messages=found, topics=[], chats=chats, users=users)
 
 

@@ -27,13 +27,11 @@ async def get_difference(call: Any) -> Any:
     limit = call.server.difference_slice
     part = missed[:limit]
     updates = [entry.update for entry in part]
-    users, chats = entities_of(call, me, updates)
+    users, chats = call.world.entities(me, updates)
     new_messages = [u.message for u in updates if isinstance(u, types.UpdateNewMessage)]
     other = [u for u in updates if not isinstance(u, types.UpdateNewMessage)]
     if len(missed) > limit:
-        intermediate = types.updates.State(
-            pts=part[-1].pts, qts=0, date=now(), seq=me.seq, unread_count=0
-        )
+        intermediate = me.state(pts=part[-1].pts)
         return types.updates.DifferenceSlice(
             new_messages=new_messages,
             new_encrypted_messages=[],
@@ -50,17 +48,3 @@ async def get_difference(call: Any) -> Any:
         users=users,
         state=me.state(),
     )
-
-
-def entities_of(call: Any, me: Account, updates: list[Any]) -> tuple[list[Any], list[Any]]:
-    """The users and chats the updates name, as `me` sees them."""
-    users: dict[int, Any] = {me.id: me.user(me)}
-    chats: dict[int, Any] = {}
-    for update in updates:
-        message = getattr(update, "message", None)
-        for peer in (getattr(message, "peer_id", None), getattr(message, "from_id", None)):
-            if isinstance(peer, types.PeerUser) and peer.user_id in call.world.accounts:
-                users[peer.user_id] = call.world.accounts[peer.user_id].user(me)
-            elif isinstance(peer, types.PeerChat) and peer.chat_id in call.world.groups:
-                chats[peer.chat_id] = call.world.groups[peer.chat_id].chat()
-    return list(users.values()), list(chats.values())
