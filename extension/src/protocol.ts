@@ -78,6 +78,7 @@ export interface ErrorData {
 }
 export interface Notifications {
   "tgbridge/connectionChanged": ConnectionChangedParams;
+  "tgbridge/historyGap": HistoryGapParams;
   "tgbridge/message": ChatMessage;
   "tgbridge/messageStatus": MessageStatusParams;
 }
@@ -100,6 +101,18 @@ export interface ConnectionState {
   waitSeconds: number | null;
 }
 /**
+ * Telegram would not hand over everything that came while tgbridge was away.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "HistoryGapParams".
+ */
+export interface HistoryGapParams {
+  detail: string;
+  fetched: number;
+  since: number | null;
+  skippedUpdates: number;
+}
+/**
  * This interface was referenced by `Protocol`'s JSON-Schema
  * via the `definition` "ChatMessage".
  */
@@ -107,7 +120,9 @@ export interface ChatMessage {
   chatId: number;
   date: number;
   edited: boolean;
+  fileNote: string | null;
   filePath: string | null;
+  filePending: boolean;
   messageId: number;
   outgoing: boolean;
   replyTo: number | null;
@@ -119,6 +134,7 @@ export interface ChatMessage {
  * via the `definition` "MessageStatusParams".
  */
 export interface MessageStatusParams {
+  detail: string | null;
   error: string | null;
   sendId: number;
   state: "queued" | "sent" | "failed";
@@ -139,7 +155,7 @@ export interface Requests {
   };
   "tgbridge/logout": {
     params: StatusParams;
-    result: EmptyResult;
+    result: LogoutResult;
   };
   "tgbridge/send": {
     params: SendParams;
@@ -233,10 +249,16 @@ export interface LoginResult {
  */
 export interface StatusParams {}
 /**
+ * `telegram_told` is false when Telegram could not be reached: the session then
+ * still lives on Telegram's side until ended in Settings → Devices.
+ *
  * This interface was referenced by `Protocol`'s JSON-Schema
- * via the `definition` "EmptyResult".
+ * via the `definition` "LogoutResult".
  */
-export interface EmptyResult {}
+export interface LogoutResult {
+  detail: string;
+  telegramTold: boolean;
+}
 /**
  * One of text (Markdown-style), code or file; `chat` defaults to the setting.
  *

@@ -1,38 +1,25 @@
 // Reads the `tgbridge.*` settings; only what the user set travels to the sidecar, so
-// TGBRIDGE_* environment variables still apply underneath.
+// TGBRIDGE_* environment variables still apply underneath. Which value counts (user-only
+// for the settings that decide where data and secrets go) is in settingValues.ts.
+import * as os from "node:os";
 import * as vscode from "vscode";
+import { chosenValue, pythonCommand, SERVER_SETTINGS, serverSettingsFrom, type PythonSetting } from "./settingValues";
 
 export const SECTION = "tgbridge";
-const CLIENT_ONLY = new Set(["python"]);
-const SERVER_SETTINGS = [
-  "logLevel",
-  "stateDir",
-  "defaultChat",
-  "documentAbove",
-  "maxDownloadMb",
-  "dataCenter",
-] as const;
+const CLIENT_ONLY = ["python"] as const;
 
-export function pythonSetting(): string {
-  return vscode.workspace.getConfiguration(SECTION).get<string>("python", "");
+/** `tgbridge.python` from the user's settings, `~` expanded; an error for a relative path. */
+export function pythonSetting(): PythonSetting {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return pythonCommand(chosenValue<string>("python", config.inspect<string>("python")), os.homedir());
 }
 
 export function serverSettings(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration(SECTION);
-  const settings: Record<string, unknown> = {};
-  for (const key of SERVER_SETTINGS) {
-    const inspected = config.inspect(key);
-    const value =
-      inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
-    if (value !== undefined && value !== "") settings[key] = value;
-  }
-  return settings;
+  return serverSettingsFrom((key) => config.inspect(key));
 }
 
 /** True when a change needs a sidecar restart (every tgbridge setting does). */
 export function affectsSidecar(event: vscode.ConfigurationChangeEvent): boolean {
-  return (
-    SERVER_SETTINGS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`)) ||
-    [...CLIENT_ONLY].some((key) => event.affectsConfiguration(`${SECTION}.${key}`))
-  );
+  return [...SERVER_SETTINGS, ...CLIENT_ONLY].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
 }

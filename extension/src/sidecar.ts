@@ -1,6 +1,7 @@
 // Starts the sidecar with vscode-languageclient and keeps it running: restarts are
 // serialised through one promise, crashes restart with back-off, and after repeated
-// crashes the user gets an error with "Show Logs".
+// crashes the user gets an error with "Show Logs". A send the sidecar did not answer
+// because it stopped is sent again, with the same clientKey, once a sidecar is ready.
 import * as vscode from "vscode";
 import {
   CloseAction,
@@ -13,16 +14,22 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 import { showErrorWithLogs, traceError, traceInfo } from "./log";
-import type { ConnectionState, StatusResult } from "./protocol";
+import type { ConnectionState, SendParams, SendResult, StatusResult } from "./protocol";
 import type { ViewState } from "./statusText";
 import { resolvePython } from "./python";
 import { RestartPolicy } from "./restartPolicy";
 import { answerLoginQuestions, connectWithStoredSession, logIn, logOut } from "./login";
+import { ReadyClient, requestWithRetry } from "./retry";
 import { onNotification, request } from "./rpc";
+import { selectionSend } from "./selection";
 import { pythonSetting, serverSettings } from "./settings";
 import { sidecarEnv, sidecarPaths } from "./sidecarEnv";
 
 export const SEND_SELECTION = "tgbridge.sendSelection";
+/** How often a send is sent again after the sidecar stopped before answering it, and how
+ * long each retry waits for a sidecar to be ready again. */
+const SEND_RETRIES = 3;
+const READY_TIMEOUT_MS = 60_000;
 
 export class Sidecar implements vscode.Disposable {
   private client: LanguageClient | undefined;
@@ -30,6 +37,8 @@ export class Sidecar implements vscode.Disposable {
   private readonly policy = new RestartPolicy();
   private disposed = false;
   private pendingRestart: NodeJS.Timeout | undefined;
+  /** The client once started and connected (or not) to Telegram: what retried sends wait for. */
+  private readonly ready = new ReadyClient<LanguageClient>();
   private readonly stateEmitter = new vscode.EventEmitter<ViewState>();
   readonly onDidChangeState = this.stateEmitter.event;
   state: ViewState = { kind: "starting" };
@@ -67,7 +76,9 @@ export class Sidecar implements vscode.Disposable {
   private async startClient(reason: string): Promise<void> {
     traceInfo(`Starting the sidecar (${reason})`);
     this.setState({ kind: "starting" });
-    const python = await resolvePython(pythonSetting());
+    const setting = pythonSetting();
+    if (!setting.ok) return this.fail(setting.message);
+    const python = await resolvePython(setting.command);
     if (!python.ok) return this.fail(python.message);
     const paths = sidecarPaths(this.extensionPath, python.version);
     if (!paths.ok) return this.fail(paths.message);
@@ -100,9 +111,13 @@ export class Sidecar implements vscode.Disposable {
         // The request goes out here, not through `next`, so a failure shows one clear
         // error (ours, with "Show Logs") instead of languageclient's generic one too.
         executeCommand: async (command, args) => {
-          const withSelection = command === SEND_SELECTION && args.length === 0 ? selectionArgs() : args;
           try {
-            return await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: withSelection });
+            if (command === SEND_SELECTION) {
+              const selection = await selectionSend(args);
+              if (selection && !selection.ok) return void showErrorWithLogs(selection.message);
+              if (selection) return await this.send(client, selection.params);
+            }
+            return await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
           } catch (error) {
             void showErrorWithLogs(errorMessage(error));
             return undefined;
@@ -131,6 +146,18 @@ export class Sidecar implements vscode.Disposable {
     } catch (error) {
       void showErrorWithLogs(`tgbridge could not connect to Telegram: ${errorMessage(error)}`);
     }
+    if (this.client === client && client.isRunning()) this.ready.ready(client);
+  }
+
+  /** `tgbridge/send`; sent again with the same params (so the same clientKey) when the
+   * sidecar stopped before answering, once a sidecar is ready again. */
+  private send(client: LanguageClient, params: SendParams): Promise<SendResult> {
+    return requestWithRetry(client, (current) => request(current, "tgbridge/send", params), {
+      retries: SEND_RETRIES,
+      nextClient: (failed) => (this.disposed ? Promise.resolve(undefined) : this.ready.next(failed, READY_TIMEOUT_MS)),
+      onRetry: (attempt, error) =>
+        traceInfo(`The sidecar stopped before answering a send (${errorMessage(error)}); sending it again (${attempt}/${SEND_RETRIES})`),
+    });
   }
 
   async logIn(): Promise<void> {
@@ -153,6 +180,7 @@ export class Sidecar implements vscode.Disposable {
   private onCrash(client: LanguageClient): void {
     if (this.disposed || this.client !== client) return;
     this.client = undefined;
+    this.ready.lost();
     const decision = this.policy.onCrash(Date.now());
     if (!decision.restart) {
       void this.fail("The tgbridge sidecar keeps crashing, so it was not restarted.");
@@ -167,6 +195,7 @@ export class Sidecar implements vscode.Disposable {
   }
 
   private async fail(message: string): Promise<void> {
+    this.ready.giveUp();
     this.setState({ kind: "stopped", reason: message });
     await showErrorWithLogs(message);
   }
@@ -174,6 +203,7 @@ export class Sidecar implements vscode.Disposable {
   private async stopClient(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    this.ready.lost();
     if (!client) return;
     try {
       await client.stop(5000);
@@ -192,6 +222,7 @@ export class Sidecar implements vscode.Disposable {
     clearTimeout(this.pendingRestart);
     await this.queue;
     await this.stopClient();
+    this.ready.giveUp();
     this.stateEmitter.dispose();
   }
 }
@@ -202,21 +233,6 @@ class SidecarClient extends LanguageClient {
   override error(message: string, data?: unknown): void {
     super.error(message, data, false);
   }
-}
-
-function selectionArgs(): unknown[] {
-  const editor = vscode.window.activeTextEditor;
-  if (!editor || editor.selection.isEmpty) return [];
-  const { start, end } = editor.selection;
-  return [
-    {
-      uri: editor.document.uri.toString(),
-      range: {
-        start: { line: start.line, character: start.character },
-        end: { line: end.line, character: end.character },
-      },
-    },
-  ];
 }
 
 function errorMessage(error: unknown): string {

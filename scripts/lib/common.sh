@@ -50,13 +50,43 @@ find_python() {
   return 1
 }
 
+# venv_works: .venv's interpreter runs and has pip (a venv made without ensurepip, or
+# from an interpreter that is gone, has not).
+venv_works() { "$VENV/bin/python" -m pip --version >/dev/null 2>&1; }
+
+# ensure_venv_module PYTHON: `PYTHON -m venv` needs ensurepip, which Debian ships apart.
+ensure_venv_module() {
+  "$1" -c 'import ensurepip, venv' >/dev/null 2>&1 && return 0
+  local version
+  version="$("$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "$1 cannot make a virtual environment (no ensurepip): install Python $version's venv module" >&2
+    return 1
+  fi
+  # python3-venv is Debian's name for the default Python's; python3.X-venv fits any.
+  if [ "$version" = "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" ]; then
+    ensure_apt python3-venv
+  else
+    ensure_apt "python$version-venv"
+  fi
+}
+
+# A .venv that is half made (no interpreter, no pip, or an install cut short before the
+# stamp was written) is made again, not reused on every later run.
 ensure_venv() {
-  local want
+  local want python
   want="$(hash_of "$ROOT/requirements/dev.txt" "$ROOT/pyproject.toml")"
-  if [ -x "$VENV/bin/python" ] && stamp_ok venv "$want"; then return 0; fi
-  if [ ! -x "$VENV/bin/python" ]; then
+  if [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/pip" ] && stamp_ok venv "$want"; then return 0; fi
+  rm -f "$TOOLS/venv.stamp"
+  if [ -e "$VENV" ] && ! venv_works; then
+    log "removing a half-made .venv"
+    rm -rf "$VENV"
+  fi
+  if [ ! -e "$VENV" ]; then
+    python="$(find_python)"
+    ensure_venv_module "$python"
     log "creating .venv"
-    "$(find_python)" -m venv "$VENV"
+    "$python" -m venv "$VENV" || { rm -rf "$VENV"; return 1; }
   fi
   log "installing Python packages into .venv"
   pip_quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/dev.txt"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from tgbridge import __version__, logs
 from tgbridge.errors import BridgeError
-from tgbridge.methods import CONNECTION_CHANGED, MESSAGE, MESSAGE_STATUS
+from tgbridge.methods import CONNECTION_CHANGED, HISTORY_GAP, MESSAGE, MESSAGE_STATUS
 from tgbridge.protocol import (
     CodeSelection,
     ConnectionChangedParams,
@@ -20,6 +20,7 @@ from tgbridge.protocol import (
     HistoryResult,
     LoginParams,
     LoginResult,
+    LogoutResult,
     Model,
     PythonInfo,
     SendParams,
@@ -88,9 +89,10 @@ class Bridge:
         session = await self._service().login(params, ask)
         return LoginResult(session=session, connection=self.connection)
 
-    async def logout(self) -> None:
-        if self._telegram is not None:
-            await self._telegram.logout()
+    async def logout(self) -> LogoutResult:
+        if self._telegram is None:
+            return LogoutResult(telegram_told=False, detail="Not logged in.")
+        return await self._telegram.logout()
 
     async def send(self, params: SendParams) -> SendResult:
         return SendResult(send_id=await self.require_telegram().send(params))
@@ -105,8 +107,10 @@ class Bridge:
         return await self.send(SendParams(code=code))
 
     async def shutdown(self) -> None:
-        if self._telegram is not None:
-            await self._telegram.stop()
+        """The editor asked the sidecar to stop: a clean stop of the service."""
+        telegram, self._telegram = self._telegram, None
+        if telegram is not None:
+            await telegram.stop()
 
     def require_telegram(self) -> TelegramService:
         if self._telegram is None:
@@ -129,6 +133,7 @@ class Bridge:
                 on_connection=self.set_connection,
                 on_status=lambda status: self._notify(MESSAGE_STATUS, status),
                 on_message=lambda message: self._notify(MESSAGE, message),
+                on_gap=lambda gap: self._notify(HISTORY_GAP, gap),
             )
         return self._telegram
 

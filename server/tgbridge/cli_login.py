@@ -12,6 +12,8 @@ from tgbridge import session_file
 from tgbridge.app import state_dir
 from tgbridge.errors import BridgeError
 from tgbridge.settings import load_settings
+from tgbridge.store.accounts import AccountStore
+from tgbridge.store.database import open_database
 from tgbridge.telegram.gateway import Credentials, DataCenter, Gateway, LoginError
 
 
@@ -29,6 +31,7 @@ async def _login(api_id: int, api_hash: str, bot_token: str | None, phone: str |
     center = settings.data_center
     gateway = Gateway(
         Credentials(api_id, api_hash),
+        accounts=AccountStore(open_database(state_dir(settings) / "tgbridge.db")),
         data_center=DataCenter(center.id, center.host, center.port, center.public_key_file)
         if center
         else None,

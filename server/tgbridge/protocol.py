@@ -18,6 +18,7 @@ from tgbridge.methods import (
     CONNECT,
     CONNECTION_CHANGED,
     HISTORY,
+    HISTORY_GAP,
     LOGIN,
     LOGOUT,
     MESSAGE,
@@ -132,6 +133,14 @@ class EmptyResult(Model):
     pass
 
 
+class LogoutResult(Model):
+    """`telegram_told` is false when Telegram could not be reached: the session then
+    still lives on Telegram's side until ended in Settings → Devices."""
+
+    telegram_told: bool
+    detail: str
+
+
 class CodeSelection(Model):
     text: str
     language: str = ""
@@ -166,6 +175,8 @@ class MessageStatusParams(Model):
     state: Literal["queued", "sent", "failed"]
     telegram_ids: list[int]
     error: str | None = None
+    # Why a queued send is not moving, e.g. "waiting for @ann to log in".
+    detail: str | None = None
 
 
 class ChatMessage(Model):
@@ -178,6 +189,18 @@ class ChatMessage(Model):
     edited: bool
     outgoing: bool
     file_path: str | None = None
+    # A file still downloading: the same message comes again once it is saved (or not).
+    file_pending: bool = False
+    file_note: str | None = None  # why a received file was not saved
+
+
+class HistoryGapParams(Model):
+    """Telegram would not hand over everything that came while tgbridge was away."""
+
+    detail: str
+    since: float | None  # the newest message stored before the gap
+    skipped_updates: int
+    fetched: int  # messages fetched from the history instead
 
 
 class HistoryParams(Model):
@@ -203,7 +226,7 @@ REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
     STATUS: (StatusParams, StatusResult),
     CONNECT: (ConnectParams, StatusResult),
     LOGIN: (LoginParams, LoginResult),
-    LOGOUT: (StatusParams, EmptyResult),
+    LOGOUT: (StatusParams, LogoutResult),
     SEND: (SendParams, SendResult),
     HISTORY: (HistoryParams, HistoryResult),
 }
@@ -211,6 +234,7 @@ NOTIFICATIONS: dict[str, type[Model]] = {
     CONNECTION_CHANGED: ConnectionChangedParams,
     MESSAGE_STATUS: MessageStatusParams,
     MESSAGE: ChatMessage,
+    HISTORY_GAP: HistoryGapParams,
 }
 # Requests the sidecar sends to the editor.
 CLIENT_REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {

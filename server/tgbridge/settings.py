@@ -5,15 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from pydantic.alias_generators import to_camel, to_snake
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tgbridge.errors import BridgeError
 
 LogLevel = Literal["error", "warning", "info", "debug"]
+
+
+def absolute_path(path: Path) -> Path:
+    """`~` expanded; a relative path is refused: relative to what would be a guess."""
+    expanded = path.expanduser()
+    if not expanded.is_absolute():
+        raise PydanticCustomError(
+            "relative_path", "use an absolute path or one that starts with ~, not a relative one"
+        )
+    return expanded
+
+
+AbsolutePath = Annotated[Path, AfterValidator(absolute_path)]
 
 
 class DataCenterSetting(BaseModel):
@@ -24,18 +38,22 @@ class DataCenterSetting(BaseModel):
     id: int = Field(ge=1)
     host: str = Field(min_length=1)
     port: int = Field(ge=1, le=65535)
-    public_key_file: Path | None = Field(default=None, alias="publicKeyFile")
+    public_key_file: AbsolutePath | None = Field(default=None, alias="publicKeyFile")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TGBRIDGE_", extra="ignore", frozen=True)
+    # An empty TGBRIDGE_* variable counts as unset, as an empty setting in the editor does.
+    model_config = SettingsConfigDict(
+        env_prefix="TGBRIDGE_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     log_level: LogLevel = "info"
-    state_dir: Path | None = None
+    state_dir: AbsolutePath | None = None
     data_center: DataCenterSetting | None = None
     default_chat: str | None = None
     document_above: int = Field(default=12_000, ge=1)
     max_download_mb: int = Field(default=20, ge=1)
+    max_stored_mb: int = Field(default=500, ge=1)
 
 
 def editor_name(field: str) -> str:

@@ -1,22 +1,36 @@
-"""`python -m tests.bench [--runs N] [--pylsp-python PATH]`: prints one line per figure."""
+"""`python -m tests.bench [--runs N] [--pylsp-python PATH] [--only NAME ...]`: prints one
+line per figure."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from tests.bench.history import history_line
 from tests.bench.outbox import outbox_lines
 from tests.bench.startup import startup_line
+
+BENCHMARKS = ("startup", "outbox", "history")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="scripts/bench")
     parser.add_argument("--runs", type=int, default=31, help="runs per figure (median taken)")
-    parser.add_argument("--pylsp-python", required=True, help="interpreter with python-lsp-server")
+    parser.add_argument("--pylsp-python", help="interpreter with python-lsp-server (startup)")
+    parser.add_argument(
+        "--only", action="append", choices=BENCHMARKS, help="run only these (repeatable)"
+    )
     args = parser.parse_args()
-    print(startup_line(sys.executable, args.pylsp_python, args.runs), flush=True)
-    for line in outbox_lines(args.runs):
-        print(line, flush=True)
+    chosen = args.only or BENCHMARKS
+    if "startup" in chosen:
+        if not args.pylsp_python:
+            parser.error("the startup figure needs --pylsp-python")
+        print(startup_line(sys.executable, args.pylsp_python, args.runs), flush=True)
+    if "outbox" in chosen:
+        for line in outbox_lines(args.runs):
+            print(line, flush=True)
+    if "history" in chosen:
+        print(history_line(), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,76 +1,12 @@
 // The extension tier: drives the real sidecar over stdio with vscode-jsonrpc, the same
 // library vscode-languageclient is built on, using the generated protocol types.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { once } from "node:events";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
-import {
-  createMessageConnection,
-  ResponseError,
-  StreamMessageReader,
-  StreamMessageWriter,
-  type MessageConnection,
-} from "vscode-jsonrpc/node";
-import type { ErrorData, Requests } from "../../extension/src/protocol";
-import { repoRoot, venvPython } from "./paths";
-
-const workspace = path.join(repoRoot, "tests", "sidecar", "workspace");
-
-class Sidecar {
-  readonly process: ChildProcessWithoutNullStreams;
-  readonly connection: MessageConnection;
-  readonly logs: string[] = [];
-  stderr = "";
-
-  constructor(settings: Record<string, unknown>) {
-    this.process = spawn(venvPython, ["-m", "tgbridge", "serve", "--stdio"], { cwd: repoRoot });
-    this.process.stderr.on("data", (chunk: Buffer) => {
-      this.stderr += chunk.toString();
-    });
-    this.connection = createMessageConnection(
-      new StreamMessageReader(this.process.stdout),
-      new StreamMessageWriter(this.process.stdin),
-    );
-    this.connection.onNotification("window/logMessage", (params: { message: string }) => {
-      this.logs.push(params.message);
-    });
-    this.connection.listen();
-    this.settings = settings;
-  }
-
-  private readonly settings: Record<string, unknown>;
-
-  async initialize(): Promise<{ capabilities: Record<string, unknown>; serverInfo: { name: string } }> {
-    const result = await this.connection.sendRequest<{ capabilities: Record<string, unknown>; serverInfo: { name: string } }>(
-      "initialize",
-      {
-        processId: process.pid,
-        rootUri: null,
-        capabilities: {},
-        initializationOptions: { settings: this.settings },
-        workspaceFolders: [{ uri: pathToFileURL(workspace).href, name: "workspace" }],
-      },
-    );
-    await this.connection.sendNotification("initialized", {});
-    return result;
-  }
-
-  status(): Promise<Requests["tgbridge/status"]["result"]> {
-    const params: Requests["tgbridge/status"]["params"] = {};
-    return this.connection.sendRequest("tgbridge/status", params);
-  }
-
-  async stop(): Promise<number | null> {
-    await this.connection.sendRequest("shutdown");
-    const exited = once(this.process, "exit");
-    await this.connection.sendNotification("exit");
-    const [code] = (await exited) as [number | null];
-    this.connection.dispose();
-    return code;
-  }
-}
+import { ResponseError } from "vscode-jsonrpc/node";
+import type { ErrorData } from "../../extension/src/protocol";
+import { Sidecar, workspace } from "./sidecarProcess";
 
 describe("the sidecar over vscode-jsonrpc", () => {
   let sidecar: Sidecar;

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
 from telethon import Button
-from telethon.tl import types
+from telethon.tl import functions, types
 
 from tests.sidecar.conftest import WORKSPACE
 from tests.telegram.harness import Sidecar, World, online_bot
@@ -19,6 +20,22 @@ from tests.telegram.harness import Sidecar, World, online_bot
 
 def inbound(sidecar: Sidecar, text: str) -> dict[str, Any] | None:
     return next((m for m in sidecar.of("tgbridge/message") if m["text"] == text), None)
+
+
+def mode(path: Path) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+def file_done(sidecar: Sidecar, text: str) -> dict[str, Any] | None:
+    """The message again, once its file is saved (or known not to be)."""
+    return next(
+        (
+            m
+            for m in sidecar.of("tgbridge/message")
+            if m["text"] == text and not m["filePending"] and (m["filePath"] or m["fileNote"])
+        ),
+        None,
+    )
 
 
 async def test_messages_replies_and_edits_reach_the_editor_and_its_history(
@@ -82,7 +99,9 @@ async def test_received_documents_and_photos_are_saved_within_the_size_limit(
     phone = world.server.phone(world.user)
     small = bytes(range(256)) * 2048  # 512 KiB
     phone.send_file(world.bot, small, "trace.bin", caption="the trace")
-    message = await sidecar.wait_for(lambda: inbound(sidecar, "the trace"))
+    first = await sidecar.wait_for(lambda: inbound(sidecar, "the trace"))
+    assert first["filePending"] and first["filePath"] is None
+    message = await sidecar.wait_for(lambda: file_done(sidecar, "the trace"))
     saved = Path(message["filePath"])
     assert saved.is_relative_to(tmp_path / "state")
     assert (
@@ -92,17 +111,45 @@ async def test_received_documents_and_photos_are_saved_within_the_size_limit(
 
     picture = bytes(range(256)) * 400  # 100 KiB
     phone.send_photo(world.bot, picture, caption="the screenshot")
-    shot = await sidecar.wait_for(lambda: inbound(sidecar, "the screenshot"))
+    shot = await sidecar.wait_for(lambda: file_done(sidecar, "the screenshot"))
     assert await asyncio.to_thread(Path(shot["filePath"]).read_bytes) == picture
 
     phone.send_file(world.bot, b"x" * (2 * 1024 * 1024), "huge.bin", caption="too big")
-    big = await sidecar.wait_for(
-        lambda: next(
-            (m for m in sidecar.of("tgbridge/message") if m["text"].startswith("too big")), None
-        )
-    )
-    assert big["filePath"] is None
-    assert "over the" in big["text"]
+    big = await sidecar.wait_for(lambda: inbound(sidecar, "too big"))
+    assert big["filePath"] is None and not big["filePending"]
+    assert "over the" in big["fileNote"]
+    assert mode(saved) == 0o600 and mode(saved.parent) == 0o700
+
+
+async def test_a_large_download_never_holds_up_the_text_behind_it(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    sidecar = await online_bot(world, sidecars, tmp_path / "state")
+    phone = world.server.phone(world.user)
+    stall = world.server.faults.stall(functions.upload.GetFileRequest)
+    phone.send_file(world.bot, b"y" * 600_000, "big.log", caption="the big log")
+    await asyncio.wait_for(stall.reached.wait(), 20)
+    phone.send(world.bot, "typed after the file")
+    await sidecar.wait_for(lambda: inbound(sidecar, "typed after the file"))
+    assert file_done(sidecar, "the big log") is None  # still downloading
+    stall.release()
+    done = await sidecar.wait_for(lambda: file_done(sidecar, "the big log"))
+    assert await asyncio.to_thread(Path(done["filePath"]).read_bytes) == b"y" * 600_000
+
+
+async def test_received_files_keep_to_the_quota_oldest_first(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    sidecar = await online_bot(world, sidecars, tmp_path / "state", maxStoredMb=1)
+    phone = world.server.phone(world.user)
+    phone.send_file(world.bot, b"a" * 700_000, "old.bin", caption="older")
+    older = await sidecar.wait_for(lambda: file_done(sidecar, "older"))
+    phone.send_file(world.bot, b"b" * 700_000, "new.bin", caption="newer")
+    newer = await sidecar.wait_for(lambda: file_done(sidecar, "newer"))
+    assert os.path.exists(newer["filePath"]) and not os.path.exists(older["filePath"])
+    history = await sidecar.request("tgbridge/history", {"search": "older"})
+    [entry] = history["messages"]
+    assert entry["filePath"] is None and "maxStoredMb" in entry["fileNote"]
 
 
 async def test_send_selection_and_files_from_the_editor_arrive(

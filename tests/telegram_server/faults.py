@@ -1,6 +1,7 @@
 """Faults a test injects: answers (an rpc_error, FLOOD_WAIT_X, a 5xx), stalls and dropped
-connections for matching requests; dropped, repeated and reordered pushed updates; a
-strict server salt."""
+connections for matching requests, before they are applied or after (the answer held, or
+lost with the connection); dropped, repeated and reordered pushed updates; a strict
+server salt."""
 
 from __future__ import annotations
 
@@ -23,13 +24,20 @@ class Drop:
 
 @dataclass
 class Stall:
-    """A held request: `reached` is set when one arrives; `release()` lets all go on."""
+    """A held request (or, with `after_apply`, its held answer): `reached` is set when one
+    is held, `requests` lists them; `release()` lets all go on."""
 
     reached: asyncio.Event = field(default_factory=asyncio.Event)
     released: asyncio.Event = field(default_factory=asyncio.Event)
+    requests: list[Any] = field(default_factory=list)
 
     def release(self) -> None:
         self.released.set()
+
+    async def hold(self, request: Any) -> None:
+        self.requests.append(request)
+        self.reached.set()
+        await self.released.wait()
 
 
 @dataclass
@@ -40,6 +48,7 @@ class Rule:
     error: RpcError | None = None
     stall: Stall | None = None
     drop: Drop | None = None
+    after_apply: bool = False  # the stall or drop comes after the request was applied
     hits: int = 0
 
     def matches(self, request: Any) -> bool:
@@ -103,9 +112,13 @@ class Faults:
         *,
         times: int | None = 1,
         when: Callable[[Any], bool] | None = None,
+        after_apply: bool = False,
     ) -> Stall:
+        """Holds matching requests until `release()`; with `after_apply` the request is
+        applied (the message stored and pushed) and only its answer is held, as when the
+        reply is still on the wire. A connection closed meanwhile never gets the answer."""
         stall = Stall()
-        self._add(Rule(kind, when, times, stall=stall))
+        self._add(Rule(kind, when, times, stall=stall, after_apply=after_apply))
         return stall
 
     def drop_connection(
@@ -119,6 +132,20 @@ class Faults:
         """Closes (or resets) the connection instead of answering a matching request."""
         return self._add(Rule(kind, when, times, drop=Drop(abort)))
 
+    def lose_reply(
+        self,
+        kind: type | tuple[type, ...] | None,
+        *,
+        abort: bool = False,
+        times: int | None = 1,
+        when: Callable[[Any], bool] | None = None,
+    ) -> Rule:
+        """Applies a matching request (a message is stored and pushed to the phone), then
+        closes (or resets) the connection instead of sending the rpc_result. A request the
+        server refuses is answered as usual and does not count as a hit: each hit is one
+        request applied whose answer never left."""
+        return self._add(Rule(kind, when, times, drop=Drop(abort), after_apply=True))
+
     def clear(self) -> None:
         self._rules.clear()
         self._updates.clear()
@@ -128,19 +155,39 @@ class Faults:
         self._rules.append(rule)
         return rule
 
-    async def before(self, call: Call) -> Drop | None:
+    async def before(self, call: Call) -> tuple[Drop | None, list[Rule]]:
+        """Applies the rules that act before the request does; returns a drop to do instead
+        of applying it, and the matching rules that act once it is applied."""
+        later: list[Rule] = []
         for rule in self._rules:
             if not rule.matches(call.request):
                 continue
             rule.hits += 1
-            if rule.stall is not None:
-                rule.stall.reached.set()
-                await rule.stall.released.wait()
+            if rule.after_apply:
+                later.append(rule)
                 continue
-            if rule.drop is not None:
+            if rule.stall is not None:
+                await rule.stall.hold(call.request)
+                continue
+            if rule.drop is not None or rule.error is not None:
+                for waiting in later:  # never applied: those rules did not act
+                    waiting.hits -= 1
+                if rule.error is not None:
+                    raise rule.error
+                return rule.drop, []
+        return None, later
+
+    async def after(self, call: Call, rules: list[Rule], *, applied: bool) -> Drop | None:
+        """Runs the rules that act on an answer: stalls it, or returns a drop to do instead
+        of sending it. Rules for a request that was refused do not count."""
+        for rule in rules:
+            if not applied:
+                rule.hits -= 1
+                continue
+            if rule.stall is not None:
+                await rule.stall.hold(call.request)
+            elif rule.drop is not None:
                 return rule.drop
-            if rule.error is not None:
-                raise rule.error
         return None
 
     # ---- pushed updates ------------------------------------------------------------

@@ -18,7 +18,7 @@ from telethon.tl import TLObject, functions, types
 
 from tests.changes import Changes
 from tests.telegram_server import api  # noqa: F401  (registers the routes)
-from tests.telegram_server.faults import Drop, Faults
+from tests.telegram_server.faults import Drop, Faults, Rule
 from tests.telegram_server.keys import ServerKey, server_key
 from tests.telegram_server.limits import RateLimits
 from tests.telegram_server.mtproto import (
@@ -45,13 +45,18 @@ _WRAPPERS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequestRecord:
-    """One API request as it arrived, for tests that assert what was (not) asked."""
+    """One API request as it arrived, for tests that assert what was (not) asked, and what
+    became of it (`outcome`): None while it is being handled; "ok" (answered with a result),
+    the rpc_error's message (e.g. "RANDOM_ID_DUPLICATE"), "dropped" (the connection closed
+    instead, nothing applied), "applied" (applied, the answer held by a stall) or "lost"
+    (applied, then the connection closed instead of the answer)."""
 
     at: float
     account_id: int | None
     request: TLObject
+    outcome: str | None = None
 
 
 @dataclass
@@ -200,13 +205,15 @@ class TelegramServer:
             if isinstance(request, functions.InvokeWithLayerRequest):
                 auth.layer = request.layer
             request = request.query
-        self.requests.append(RequestRecord(time.monotonic(), auth.account_id, request))
+        record = RequestRecord(time.monotonic(), auth.account_id, request)
+        self.requests.append(record)
         self.changed()
         call = Call(self, connection, auth, request)
+        later: list[Rule] = []
         try:
-            fault = await self.faults.before(call)
-            if isinstance(fault, Drop):
-                connection.close(abort=fault.abort)
+            drop, later = await self.faults.before(call)
+            if drop is not None:
+                self._close(connection, drop, record, "dropped")
                 return None
             route = ROUTES.get(request.CONSTRUCTOR_ID)
             if route is None:
@@ -216,10 +223,32 @@ class TelegramServer:
                 _ = call.account
             result = await route.handler(call)
         except RpcError as error:
+            await self.faults.after(call, later, applied=False)
             if error.message.startswith("FLOOD_WAIT_"):
                 self.flood_errors += 1
+            self._settle(record, error.message)
             return serialize(RpcErrorResult(error.code, error.message))
+        self._settle(record, "applied")
+        drop = await self.faults.after(call, later, applied=True)
+        if drop is not None:
+            self._close(connection, drop, record, "lost")
+            return None
+        self._settle(record, "ok")
         return serialize(result)
+
+    def _settle(self, record: RequestRecord, outcome: str) -> None:
+        record.outcome = outcome
+        self.changed()
+
+    def _close(
+        self, connection: Connection, drop: Drop, record: RequestRecord, outcome: str
+    ) -> None:
+        connection.close(abort=drop.abort)
+        self._settle(record, outcome)
+
+    def outcomes(self, kind: type, outcome: str) -> list[RequestRecord]:
+        """The requests of this type that ended so, in arrival order."""
+        return [r for r in self.requests if isinstance(r.request, kind) and r.outcome == outcome]
 
     # ---- updates ------------------------------------------------------------------
 

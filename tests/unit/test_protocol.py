@@ -32,6 +32,7 @@ def test_every_method_is_in_the_schema() -> None:
         "tgbridge/connectionChanged",
         "tgbridge/messageStatus",
         "tgbridge/message",
+        "tgbridge/historyGap",
     }
     assert set(schema["properties"]["clientRequests"]["properties"]) == {"tgbridge/askLogin"}
 

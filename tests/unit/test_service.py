@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,10 @@ from tgbridge.protocol import (
     SendParams,
 )
 from tgbridge.settings import Settings
+from tgbridge.store.accounts import Account
+from tgbridge.store.outbox_store import OutboxRow
+from tgbridge.telegram.errors import TransientError
+from tgbridge.telegram.gateway import Credentials
 from tgbridge.telegram.render import TEXT_LIMIT
 from tgbridge.telegram.service import TelegramService
 
@@ -28,14 +33,36 @@ class Recorder:
         self.statuses: list[MessageStatusParams] = []
 
 
-def service(tmp_path: Path, recorder: Recorder, **settings: object) -> TelegramService:
-    return TelegramService(
+class OfflineGateway:
+    """A logged-in account whose connection never comes up: sends can only queue."""
+
+    def __init__(self, credentials: Credentials, **options: Any) -> None:
+        self.account: Account | None = Account(1, "tester", False)
+
+    async def start(self, *, keep_trying: bool) -> bool:
+        return True
+
+    async def stop(self) -> None:
+        pass
+
+    async def peer_id(self, chat: str) -> int:
+        raise ValueError(chat)
+
+    async def send(self, row: OutboxRow) -> int | None:
+        raise TransientError("offline")
+
+
+async def service(tmp_path: Path, recorder: Recorder, **settings: object) -> TelegramService:
+    telegram = TelegramService(
         tmp_path,
         Settings(**settings),  # type: ignore[arg-type]
         on_connection=recorder.connection.append,
         on_status=recorder.statuses.append,
         on_message=lambda message: None,
+        gateway_factory=OfflineGateway,  # type: ignore[arg-type]
     )
+    await telegram.connect(Credentials(1, "hash", "session"))
+    return telegram
 
 
 def queued_rows(tmp_path: Path) -> list[dict[str, object]]:
@@ -64,7 +91,7 @@ def ten_thousand_characters_of_code() -> CodeSelection:
 
 async def test_long_code_is_split_into_valid_code_messages(tmp_path: Path) -> None:
     recorder = Recorder()
-    telegram = service(tmp_path, recorder, document_above=50_000)
+    telegram = await service(tmp_path, recorder, document_above=50_000)
     send_id = await telegram.send(SendParams(chat="42", code=ten_thousand_characters_of_code()))
     rows = queued_rows(tmp_path)
     assert len(rows) >= 3 and {row["kind"] for row in rows} == {"text"}
@@ -79,12 +106,12 @@ async def test_long_code_is_split_into_valid_code_messages(tmp_path: Path) -> No
         assert len(pres) == 1 and pres[0]["language"] == "python"
         assert all(e["offset"] + e["length"] <= units for e in entities)
     assert recorder.statuses[-1] == MessageStatusParams(
-        send_id=send_id, state="queued", telegram_ids=[], error=None
+        send_id=send_id, state="queued", telegram_ids=[], error=None, detail=None
     )
 
 
 async def test_long_code_goes_as_a_document_above_the_setting(tmp_path: Path) -> None:
-    telegram = service(tmp_path, Recorder(), document_above=8_000)
+    telegram = await service(tmp_path, Recorder(), document_above=8_000)
     await telegram.send(SendParams(chat="42", code=ten_thousand_characters_of_code()))
     [row] = queued_rows(tmp_path)
     assert row["kind"] == "file"
@@ -94,7 +121,7 @@ async def test_long_code_goes_as_a_document_above_the_setting(tmp_path: Path) ->
 
 
 async def test_a_file_is_queued_by_path_and_a_missing_one_is_refused(tmp_path: Path) -> None:
-    telegram = service(tmp_path, Recorder())
+    telegram = await service(tmp_path, Recorder())
     report = tmp_path / "report.txt"
     report.write_text("ok")
     await telegram.send(SendParams(chat="42", file=FileToSend(path=str(report), caption="done")))
@@ -104,7 +131,7 @@ async def test_a_file_is_queued_by_path_and_a_missing_one_is_refused(tmp_path: P
 
 
 async def test_a_send_needs_exactly_one_thing_and_a_chat(tmp_path: Path) -> None:
-    telegram = service(tmp_path, Recorder())
+    telegram = await service(tmp_path, Recorder())
     with pytest.raises(BridgeError, match="exactly one"):
         await telegram.send(SendParams(chat="42", text="a", file=FileToSend(path="/x")))
     with pytest.raises(BridgeError, match=r"tgbridge\.defaultChat"):

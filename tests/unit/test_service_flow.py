@@ -20,6 +20,7 @@ from tgbridge.protocol import (
     SendParams,
 )
 from tgbridge.settings import Settings
+from tgbridge.store.accounts import Account
 from tgbridge.store.outbox_store import OutboxRow
 from tgbridge.telegram.errors import FloodWait
 from tgbridge.telegram.gateway import Credentials, Incoming, LoginError, LoginPrompt
@@ -44,6 +45,7 @@ class ScriptedGateway:
         on_reconnected: Callable[[], None],
         **options: object,
     ) -> None:
+        self.account: Account | None = Account(1, "tester", False)
         self.on_state = on_state
         self.on_incoming = on_incoming
         self.failures: list[Exception] = []
@@ -56,6 +58,9 @@ class ScriptedGateway:
         self.on_state("online", "Online as tester.")
         return True
 
+    def keep_connected(self) -> None:
+        pass
+
     async def stop(self) -> None:
         pass
 
@@ -66,8 +71,9 @@ class ScriptedGateway:
         code = await ask("code", "code?")
         return f"session-for-{code}"
 
-    async def logout(self) -> None:
+    async def logout(self) -> bool:
         self.on_state("unauthorized", "Logged out.")
+        return True
 
     async def peer_id(self, chat: str) -> int:
         raise ValueError(chat)

@@ -1,4 +1,5 @@
-"""initialize / initialized / workspace folders: settings arrive and are applied."""
+"""initialize / initialized / shutdown / workspace folders: settings arrive and are
+applied; a shutdown stops the Telegram service cleanly."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ def register(server: TgbridgeServer) -> None:
                 )
             )
         logs.logger.info("tgbridge sidecar ready (%s)", bridge.connection.detail)
+
+    @server.feature(types.SHUTDOWN)
+    async def on_shutdown(ls: TgbridgeServer, params: Any) -> None:
+        """Stops the Telegram service cleanly before the editor's `exit`."""
+        await ls.stop_bridge()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def on_folders_changed(

@@ -45,6 +45,10 @@ class TgbridgeServer(LanguageServer):
             self.sync_workspace_folders()
         return self._bridge
 
+    async def stop_bridge(self) -> None:
+        if self._bridge is not None:
+            await self._bridge.shutdown()
+
     def notify_model(self, method: str, params: Model) -> None:
         self.protocol.notify(method, params.model_dump(mode="json", by_alias=True))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from tgbridge.errors import BridgeError
@@ -16,6 +19,10 @@ if TYPE_CHECKING:
     ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
 # pydantic and the protocol models load on first use, off the cold-start path.
+
+# Test only: names a file; a send, once stored, writes its id there and is never answered,
+# so a test can kill the sidecar between storing a send and answering it.
+HOLD_SEND_ANSWER = "TGBRIDGE_TEST_HOLD_SEND_ANSWER"
 
 
 def parse(model: type[ParamsT], params: Any) -> ParamsT:
@@ -65,16 +72,20 @@ def register(server: TgbridgeServer) -> None:
 
     @server.feature(LOGOUT)
     async def on_logout(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
-        """Logs out of Telegram; the editor forgets the session."""
-        await ls.bridge.logout()
-        return {}
+        """Logs out of Telegram (says whether Telegram was told); the editor forgets the
+        session."""
+        return await answer(ls.bridge.logout())
 
     @server.feature(SEND)
     async def on_send(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
         """Queues text, code or a file for a chat; answers once it is stored."""
         from tgbridge.protocol import SendParams
 
-        return await answer(ls.bridge.send(parse(SendParams, params)))
+        result = await answer(ls.bridge.send(parse(SendParams, params)))
+        hold = os.environ.get(HOLD_SEND_ANSWER)
+        if hold:
+            await hold_forever(Path(hold), result["sendId"])
+        return result
 
     @server.feature(HISTORY)
     async def on_history(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
@@ -82,3 +93,11 @@ def register(server: TgbridgeServer) -> None:
         from tgbridge.protocol import HistoryParams
 
         return await answer(ls.bridge.history(parse(HistoryParams, params)))
+
+
+async def hold_forever(path: Path, send_id: int) -> None:
+    """Writes the stored send's id to `path` (whole, by rename) and never returns."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(str(send_id))
+    partial.replace(path)
+    await asyncio.Event().wait()

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from tgbridge.store.files import private_dir
 
 MIGRATIONS = [
     """
@@ -55,30 +61,140 @@ MIGRATIONS = [
     ALTER TABLE outbox ADD COLUMN client_key TEXT;
     CREATE UNIQUE INDEX outbox_client_key ON outbox (client_key) WHERE client_key IS NOT NULL;
     """,
+    # The store is the connection's memory: each Telegram account owns its outbox rows and
+    # history, its update state (resumed after a restart) and the peers it has seen.
+    """
+    ALTER TABLE outbox ADD COLUMN account_id INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN chat_ref TEXT;
+    CREATE INDEX outbox_unresolved ON outbox (account_id) WHERE state = 'queued' AND chat_id = 0;
+
+    CREATE TABLE messages_by_account (
+        account_id INTEGER NOT NULL DEFAULT 0,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        sender_id INTEGER,
+        outgoing INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        reply_to INTEGER,
+        date REAL NOT NULL,
+        edit_date REAL,
+        file_path TEXT,
+        file_state TEXT,
+        UNIQUE (account_id, chat_id, message_id)
+    );
+    CREATE INDEX messages_file ON messages (file_path) WHERE file_path IS NOT NULL;
+    INSERT INTO messages_by_account (rowid, chat_id, message_id, sender_id, outgoing, text,
+        reply_to, date, edit_date, file_path)
+        SELECT rowid, chat_id, message_id, sender_id, outgoing, text, reply_to, date, edit_date,
+        file_path FROM messages;
+    DROP TRIGGER messages_ai;
+    DROP TRIGGER messages_au;
+    DROP TRIGGER messages_ad;
+    DROP TABLE messages;
+    ALTER TABLE messages_by_account RENAME TO messages;
+    CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+    END;
+    CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+    END;
+    CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END;
+
+    CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        key_id BLOB UNIQUE,
+        name TEXT NOT NULL,
+        bot INTEGER NOT NULL
+    );
+    CREATE TABLE update_state (
+        account_id INTEGER NOT NULL,
+        entity_id INTEGER NOT NULL,
+        pts INTEGER NOT NULL,
+        qts INTEGER NOT NULL,
+        date INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (account_id, entity_id)
+    );
+    CREATE TABLE peers (
+        account_id INTEGER NOT NULL,
+        id INTEGER NOT NULL,
+        hash INTEGER NOT NULL,
+        username TEXT,
+        phone TEXT,
+        name TEXT,
+        PRIMARY KEY (account_id, id)
+    );
+    """,
 ]
 
 
 def open_database(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode; write with `with transaction(db):`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A connection in autocommit mode (a statement commits itself; `durable` for a
+    transaction). The database and its folder are private to the user (0600 / 0700)."""
+    private_dir(path.parent)
+    # SQLite gives the -wal and -shm files the database file's mode.
+    _create_private(path)
+    for name in (f"{path.name}-wal", f"{path.name}-shm"):
+        if (path.parent / name).exists():
+            _create_private(path.parent / name)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.row_factory = sqlite3.Row
+    db.execute("PRAGMA busy_timeout = 10000")  # first: two processes may open it at once
     db.execute("PRAGMA journal_mode = WAL")
-    # NORMAL in WAL mode survives a killed process; only a power cut may lose the last commit.
+    # NORMAL in WAL mode survives a killed process; a commit that must also survive a power
+    # cut (a send becoming "queued") asks for FULL around itself (see `durable`).
     db.execute("PRAGMA synchronous = NORMAL")
-    db.execute("PRAGMA busy_timeout = 5000")
     _migrate(db)
     return db
 
 
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, taken with the write lock at once (no upgrade deadlocks)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def durable(db: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction whose commit is on disk before it returns (synchronous=FULL)."""
+    db.execute("PRAGMA synchronous = FULL")
+    try:
+        with transaction(db):
+            yield
+    finally:
+        db.execute("PRAGMA synchronous = NORMAL")
+
+
+def _create_private(path: Path) -> None:
+    """Creates the file 0600 when missing, and takes away what others could read."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
 def _migrate(db: sqlite3.Connection) -> None:
-    version: int = db.execute("PRAGMA user_version").fetchone()[0]
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    """Each step inside BEGIN IMMEDIATE, the version read under the same lock: two
+    processes opening a new database at once both end with the same, complete schema."""
+    while True:
         db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(script):
+            version: int = db.execute("PRAGMA user_version").fetchone()[0]
+            if version >= len(MIGRATIONS):
+                db.execute("COMMIT")
+                return
+            for statement in _statements(MIGRATIONS[version]):
                 db.execute(statement)
-            db.execute(f"PRAGMA user_version = {number}")
+            db.execute(f"PRAGMA user_version = {version + 1}")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -18,6 +18,8 @@ class StoredMessage:
     edit_date: float | None = None
     file_path: str | None = None
     cursor: int = 0  # the row's place in the history, for paging
+    account_id: int = 0
+    file_state: str | None = None  # "downloading", "saved", or why the file is not saved
 
 
 @dataclass(frozen=True)
@@ -30,15 +32,19 @@ class HistoryStore:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
-    def record(self, message: StoredMessage) -> None:
-        """Stores a new message, or the new text of an edited one."""
-        self._db.execute(
-            "INSERT INTO messages (chat_id, message_id, sender_id, outgoing, text, reply_to, date,"
-            " edit_date, file_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (chat_id, message_id) DO UPDATE SET text = excluded.text,"
+    def record(self, message: StoredMessage) -> bool:
+        """Stores a new message, or the new text of an edited one; False when the store
+        already had it as it is (a message Telegram delivered again)."""
+        cursor = self._db.execute(
+            "INSERT INTO messages (account_id, chat_id, message_id, sender_id, outgoing, text,"
+            " reply_to, date, edit_date, file_path, file_state)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (account_id, chat_id, message_id) DO UPDATE SET text = excluded.text,"
             " edit_date = excluded.edit_date,"
-            " file_path = coalesce(excluded.file_path, messages.file_path)",
+            " file_path = coalesce(excluded.file_path, messages.file_path)"
+            " WHERE excluded.edit_date IS NOT NULL AND excluded.text != messages.text",
             (
+                message.account_id,
                 message.chat_id,
                 message.message_id,
                 message.sender_id,
@@ -48,8 +54,52 @@ class HistoryStore:
                 message.date,
                 message.edit_date,
                 message.file_path,
+                message.file_state,
             ),
         )
+        return cursor.rowcount > 0
+
+    def set_file(
+        self, account_id: int, chat_id: int, message_id: int, path: str | None, state: str
+    ) -> StoredMessage | None:
+        """Records where a received file went (or why it did not); returns the message."""
+        row = self._db.execute(
+            "UPDATE messages SET file_path = ?, file_state = ? WHERE account_id = ?"
+            " AND chat_id = ? AND message_id = ? RETURNING rowid AS cursor, *",
+            (path, state, account_id, chat_id, message_id),
+        ).fetchone()
+        return _message(row) if row is not None else None
+
+    def forget_files(self, paths: list[str], state: str) -> None:
+        """Received files removed to keep within the quota: the history says so."""
+        self._db.executemany(
+            "UPDATE messages SET file_path = NULL, file_state = ? WHERE file_path = ?",
+            [(state, path) for path in paths],
+        )
+
+    def mark_unfinished_downloads(self, state: str) -> int:
+        """Downloads a stopped process left: recorded as incomplete, not left pending."""
+        cursor = self._db.execute(
+            "UPDATE messages SET file_state = ? WHERE file_state = 'downloading'", (state,)
+        )
+        return cursor.rowcount
+
+    def last_message_id(self, account_id: int) -> int:
+        """The highest message id of the account outside channels (one sequence there)."""
+        row = self._db.execute(
+            "SELECT max(message_id) FROM messages WHERE account_id = ?"
+            " AND chat_id > -1000000000000",
+            (account_id,),
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def newest_date(self, account_id: int) -> float | None:
+        """The date of the account's newest stored message (rowids grow with time)."""
+        row = self._db.execute(
+            "SELECT date FROM messages WHERE account_id = ? ORDER BY rowid DESC LIMIT 1",
+            (account_id,),
+        ).fetchone()
+        return float(row[0]) if row is not None else None
 
     def page(
         self,
@@ -60,22 +110,31 @@ class HistoryStore:
         limit: int = 50,
     ) -> HistoryPage:
         """Newest first; `search` matches whole words anywhere in the text."""
-        where: list[str] = ["1 = 1"]
+        where: list[str] = []
         args: list[str | int] = []
-        source = "messages m"
         if search and search.strip():
-            source = "messages_fts f JOIN messages m ON m.rowid = f.rowid"
+            # Driven by the full-text index, newest first: FTS5 hands out matching rowids
+            # in descending order and applies the cursor itself, so a page reads only the
+            # matches it needs instead of sorting every one (a common word matches a good
+            # share of the history). CROSS JOIN keeps that order: messages is never the
+            # outer loop, and each match finds its row by rowid.
+            source = "messages_fts f CROSS JOIN messages m ON m.rowid = f.rowid"
+            order = "f.rowid"
             where.append("messages_fts MATCH ?")
             args.append(_fts_query(search))
+        else:
+            source = "messages m"
+            order = "m.rowid"
+        if before is not None:
+            where.append(f"{order} < ?")
+            args.append(before)
         if chat_id is not None:
             where.append("m.chat_id = ?")
             args.append(chat_id)
-        if before is not None:
-            where.append("m.rowid < ?")
-            args.append(before)
+        condition = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._db.execute(
-            f"SELECT m.rowid AS cursor, m.* FROM {source} WHERE {' AND '.join(where)}"
-            " ORDER BY m.rowid DESC LIMIT ?",
+            f"SELECT m.rowid AS cursor, m.* FROM {source} {condition}"
+            f" ORDER BY {order} DESC LIMIT ?",
             (*args, limit + 1),
         ).fetchall()
         messages = [_message(row) for row in rows[:limit]]
@@ -100,4 +159,6 @@ def _message(row: sqlite3.Row) -> StoredMessage:
         edit_date=row["edit_date"],
         file_path=row["file_path"],
         cursor=row["cursor"],
+        account_id=row["account_id"],
+        file_state=row["file_state"],
     )

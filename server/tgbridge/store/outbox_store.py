@@ -1,7 +1,9 @@
 """The outbox table: every outgoing Telegram message, from queued to sent or failed.
 
 Each row's MTProto `random_id` is chosen once, when the row is written, so a resend after
-a crash carries the same id and Telegram deduplicates it.
+a crash carries the same id and Telegram deduplicates it. A row belongs to the account
+that queued it and only ever goes out from that account. A row for an `@username` that
+could not be resolved yet (offline) waits with chat id 0 and its `chat_ref`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from tgbridge.store.database import durable
 
 RowKind = Literal["text", "file"]
 SendState = Literal["queued", "sent", "failed"]
@@ -34,6 +38,7 @@ class OutboxRow:
     reply_to: int | None
     random_id: int
     attempts: int
+    account_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class SendStatus:
     state: SendState
     telegram_ids: list[int]
     error: str | None
+    account_id: int = 0
 
 
 class OutboxStore:
@@ -55,25 +61,26 @@ class OutboxStore:
         messages: Sequence[NewMessage],
         reply_to: int | None,
         *,
+        account_id: int,
         client_key: str | None = None,
+        chat_ref: str | None = None,
     ) -> int:
-        """Writes the messages of one send; returns its send id once committed. A send
-        with a `client_key` already queued returns that send's id and writes nothing."""
+        """Writes the messages of one send; returns its send id once the commit is on disk
+        (it survives a power cut). A send with a `client_key` already queued returns that
+        send's id and writes nothing. `chat_id` 0 with `chat_ref`: resolved later."""
         now = time.time()
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with durable(self._db):
             if client_key is not None:
                 known = self._db.execute(
                     "SELECT send_id FROM outbox WHERE client_key = ?", (client_key,)
                 ).fetchone()
                 if known is not None:
-                    self._db.execute("COMMIT")
                     return int(known[0])
             send_id = 0
             for index, message in enumerate(messages):
                 cursor = self._db.execute(
                     "INSERT INTO outbox (send_id, chat_id, kind, payload, reply_to, random_id,"
-                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    " created_at, account_id, chat_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         send_id,
                         chat_id,
@@ -82,6 +89,8 @@ class OutboxStore:
                         reply_to if index == 0 else None,
                         secrets.randbits(63),
                         now,
+                        account_id,
+                        chat_ref,
                     ),
                 )
                 if index == 0:
@@ -90,20 +99,21 @@ class OutboxStore:
                         "UPDATE outbox SET send_id = ?, client_key = ? WHERE id = ?",
                         (send_id, client_key, send_id),
                     )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         return send_id
 
-    def chats_with_queued(self) -> list[int]:
-        rows = self._db.execute("SELECT DISTINCT chat_id FROM outbox WHERE state = 'queued'")
+    def chats_with_queued(self, account_id: int) -> list[int]:
+        rows = self._db.execute(
+            "SELECT DISTINCT chat_id FROM outbox WHERE state = 'queued' AND account_id = ?"
+            " AND chat_id != 0",
+            (account_id,),
+        )
         return [row[0] for row in rows]
 
-    def next_queued(self, chat_id: int) -> OutboxRow | None:
+    def next_queued(self, chat_id: int, account_id: int) -> OutboxRow | None:
         row = self._db.execute(
-            "SELECT * FROM outbox WHERE chat_id = ? AND state = 'queued' ORDER BY id LIMIT 1",
-            (chat_id,),
+            "SELECT * FROM outbox WHERE chat_id = ? AND account_id = ? AND state = 'queued'"
+            " ORDER BY id LIMIT 1",
+            (chat_id, account_id),
         ).fetchone()
         if row is None:
             return None
@@ -116,7 +126,42 @@ class OutboxStore:
             reply_to=row["reply_to"],
             random_id=row["random_id"],
             attempts=row["attempts"],
+            account_id=row["account_id"],
         )
+
+    def unresolved(self, account_id: int) -> list[str]:
+        """The `@username`s queued sends wait on, oldest first."""
+        rows = self._db.execute(
+            "SELECT chat_ref FROM outbox WHERE state = 'queued' AND account_id = ?"
+            " AND chat_id = 0 GROUP BY chat_ref ORDER BY min(id)",
+            (account_id,),
+        )
+        return [row[0] for row in rows]
+
+    def resolve(self, account_id: int, chat_ref: str, chat_id: int) -> None:
+        self._db.execute(
+            "UPDATE outbox SET chat_id = ? WHERE state = 'queued' AND account_id = ?"
+            " AND chat_id = 0 AND chat_ref = ?",
+            (chat_id, account_id, chat_ref),
+        )
+
+    def fail_unresolved(self, account_id: int, chat_ref: str, error: str) -> list[int]:
+        """Fails the sends waiting on a chat Telegram does not know; returns their ids."""
+        rows = self._db.execute(
+            "UPDATE outbox SET state = 'failed', error = ? WHERE state = 'queued'"
+            " AND account_id = ? AND chat_id = 0 AND chat_ref = ? RETURNING send_id",
+            (error, account_id, chat_ref),
+        ).fetchall()
+        return sorted({row[0] for row in rows})
+
+    def queued_sends(self, *, except_account: int | None = None) -> list[int]:
+        """Send ids still queued (optionally: of every account but one)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT send_id FROM outbox WHERE state = 'queued' AND account_id != ?"
+            " ORDER BY send_id",
+            (-1 if except_account is None else except_account,),
+        )
+        return [row[0] for row in rows]
 
     def count_attempt(self, row_id: int) -> None:
         self._db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (row_id,))
@@ -128,13 +173,22 @@ class OutboxStore:
         )
 
     def mark_failed(self, row_id: int, error: str) -> None:
+        """Fails the row and the parts of its send still queued after it: a split message
+        is never delivered with a hole in the middle."""
         self._db.execute(
             "UPDATE outbox SET state = 'failed', error = ? WHERE id = ?", (error, row_id)
+        )
+        self._db.execute(
+            "UPDATE outbox SET state = 'failed', error = 'not sent: an earlier part failed'"
+            " WHERE state = 'queued' AND id > ?"
+            " AND send_id = (SELECT send_id FROM outbox WHERE id = ?)",
+            (row_id, row_id),
         )
 
     def status(self, send_id: int) -> SendStatus | None:
         rows = self._db.execute(
-            "SELECT chat_id, state, telegram_id, error FROM outbox WHERE send_id = ? ORDER BY id",
+            "SELECT chat_id, state, telegram_id, error, account_id FROM outbox WHERE send_id = ?"
+            " ORDER BY id",
             (send_id,),
         ).fetchall()
         if not rows:
@@ -149,4 +203,5 @@ class OutboxStore:
             state=state,
             telegram_ids=[row["telegram_id"] for row in rows if row["telegram_id"] is not None],
             error=next((row["error"] for row in rows if row["error"]), None),
+            account_id=rows[0]["account_id"],
         )

@@ -6,6 +6,10 @@ Telethon's own reconnect neither reports the gap nor fetches what was missed dur
 "offline", reconnects with capped back-off, asks for the difference at once and reports
 "online" again. Flood waits are left to the outbox (flood_sleep_threshold=0) and server
 errors are not retried inside Telethon (request_retries=0): one place decides.
+
+The update stream resumes where the store says it stopped (session.py, checkpoint.py):
+inbound messages, resume points and gap reports pass through one ordered queue, so a
+resume point is saved only after the messages before it are stored.
 """
 
 from __future__ import annotations
@@ -13,22 +17,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from telethon import TelegramClient, errors, events, functions, types
+from telethon._updates import ChannelState, SessionState
 from telethon.crypto import rsa
-from telethon.sessions import StringSession
 
+from tgbridge.store.accounts import Account, AccountStore, UpdatePosition
+from tgbridge.store.files import ReceivedFiles
 from tgbridge.store.outbox_store import OutboxRow
+from tgbridge.telegram.checkpoint import CheckpointBox
+from tgbridge.telegram.downloads import Download, Downloads, OnFile
 from tgbridge.telegram.errors import AlreadySent, FloodWait, PermanentError, TransientError
+from tgbridge.telegram.session import StoreSession
 
 logger = logging.getLogger(__name__)
 
 StateName = Literal["connecting", "online", "offline", "unauthorized"]
+RESOLVE_TIMEOUT = 5.0  # an @username lookup that takes longer is treated as offline
+LOGOUT_TIMEOUT = 5.0
+RECOVERY_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,15 @@ class Incoming:
     outgoing: bool
     file_path: str | None = None
     file_note: str | None = None  # why a file was not saved, e.g. over the size limit
+    file_pending: bool = False  # a file is being downloaded; reported through on_file
+
+
+@dataclass(frozen=True)
+class TooLong:
+    """Telegram would not hand over what came since `pts`: it jumped to `to_pts`."""
+
+    pts: int
+    to_pts: int
 
 
 class LoginPrompt(Protocol):
@@ -70,9 +92,17 @@ class LoginError(Exception):
     """A login that cannot go on; the message says why, without the secret."""
 
 
+class Offline(Exception):
+    """Telegram cannot be asked right now (a lookup waits for the connection)."""
+
+
 OnState = Callable[[StateName, str], None]
 OnIncoming = Callable[[Incoming], Awaitable[None]]
-OnCallback = Callable[[int, int, bytes], Awaitable[str | None]]
+OnAccount = Callable[[Account | None], None]
+# (pts we had, pts Telegram jumped to, messages fetched instead)
+OnTooLong = Callable[[TooLong, int], Awaitable[None]]
+LastMessageId = Callable[[], int]
+_Item = tuple[Any, bool] | list[UpdatePosition] | TooLong
 
 
 class Gateway:
@@ -80,20 +110,27 @@ class Gateway:
         self,
         credentials: Credentials,
         *,
+        accounts: AccountStore,
         data_center: DataCenter | None,
         on_state: OnState,
         on_incoming: OnIncoming,
+        on_account: OnAccount = lambda account: None,
         on_reconnected: Callable[[], None] = lambda: None,
+        on_file: OnFile | None = None,
+        on_too_long: OnTooLong | None = None,
+        last_message_id: LastMessageId = lambda: 0,
         reconnect_cap: float = 30.0,
-        downloads: Path | None = None,
+        files: ReceivedFiles | None = None,
         max_download_bytes: int = 20 * 1024 * 1024,
     ) -> None:
-        self._downloads = downloads
+        self._files = files
         self._max_download_bytes = max_download_bytes
         if data_center and data_center.public_key_file:
             rsa.add_key(data_center.public_key_file.read_text(), old=False)
+        self._accounts = accounts
+        self._session = StoreSession(credentials.session, accounts)
         self._client = TelegramClient(
-            StringSession(credentials.session),
+            self._session,
             credentials.api_id,
             credentials.api_hash,
             flood_sleep_threshold=0,
@@ -104,52 +141,75 @@ class Gateway:
             connection_retries=1,
             retry_delay=0,
             auto_reconnect=False,
-            catch_up=False,  # asked for by us, once we know the session is authorized
+            catch_up=False,  # the gateway loads the saved state and asks for the difference
+            sequential_updates=True,  # checkpoint.py relies on it
             base_logger="tgbridge.telethon",
+        )
+        self._client._message_box = CheckpointBox(
+            on_safe_point=self._inbox_put, on_too_long=self._too_long
         )
         if data_center:
             self._client.session.set_dc(data_center.id, data_center.host, data_center.port)
         self._on_state = on_state
         self._on_incoming = on_incoming
+        self._on_account = on_account
         self._on_reconnected = on_reconnected
+        self._on_too_long = on_too_long
+        self._last_message_id = last_message_id
         self._reconnect_cap = reconnect_cap
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
-        self._inbox: asyncio.Queue[tuple[Any, bool]] = asyncio.Queue()
+        self._online = asyncio.Event()
+        self.account: Account | None = None
+        self._inbox: asyncio.Queue[_Item | None] = asyncio.Queue()  # None: drained, stop
         self._peers: dict[int, Any] = {}  # input peers already resolved, by chat id
+        self._downloads = Downloads(files, on_file) if on_file and files else None
         self._inbox_task = asyncio.create_task(self._deliver_inbox())
         self._client.add_event_handler(self._new_message, events.NewMessage())
         self._client.add_event_handler(self._edited_message, events.MessageEdited())
         self._client.add_event_handler(self._callback_query, events.CallbackQuery())
+        self._resume_saved_position()
 
     @property
     def session(self) -> str:
-        saved: str = self._client.session.save()
+        saved: str = StoreSession.save(self._session)
         return saved
 
     async def start(self, *, keep_trying: bool) -> bool:
-        """Connects; True when the session is logged in. Without `keep_trying` an
-        unreachable Telegram is a LoginError at once, as a login wizard wants."""
+        """Connects. With `keep_trying` the connection is kept from then on, in the
+        background, and True is returned at once. Without it an unreachable Telegram is a
+        LoginError at once, as a login wizard wants, and the result says whether the
+        session is logged in."""
         self._on_state("connecting", "Connecting to Telegram…")
         if keep_trying:
-            await self._connect_with_backoff()
-        else:
-            try:
-                await self._client.connect()
-            except (TimeoutError, ConnectionError, OSError) as error:
-                self._on_state("offline", "Cannot reach Telegram.")
-                raise LoginError(f"Cannot reach Telegram ({type(error).__name__}).") from None
-        self._supervisor = asyncio.create_task(self._supervise())
+            self._supervisor = asyncio.create_task(self._supervise(connected=False))
+            return True
+        try:
+            await self._client.connect()
+        except (TimeoutError, ConnectionError, OSError) as error:
+            self._on_state("offline", "Cannot reach Telegram.")
+            raise LoginError(f"Cannot reach Telegram ({type(error).__name__}).") from None
         return await self._authorized_and_caught_up()
 
+    def keep_connected(self) -> None:
+        """After a login on a single connection: supervise it from now on."""
+        if self._supervisor is None:
+            self._supervisor = asyncio.create_task(self._supervise(connected=True))
+
     async def stop(self) -> None:
+        """Disconnects, then stores what was received: every message handed over before
+        the stop, the last resume point, the files in progress (or why they are not)."""
         self._closing = True
-        self._inbox_task.cancel()
         if self._supervisor:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
         await self._client.disconnect()
+        self._inbox.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._inbox_task
+        if self._downloads is not None:
+            await self._downloads.stop()
 
     async def login_bot(self, token: str) -> str:
         try:
@@ -182,31 +242,67 @@ class Gateway:
         await self._report_authorization()
         return self.session
 
-    async def logout(self) -> None:
-        with contextlib.suppress(errors.RPCError, ConnectionError):
-            await self._client.log_out()
-        self._on_state("unauthorized", "Logged out of Telegram.")
+    async def logout(self) -> bool:
+        """Stops connecting at once, then tells Telegram if it can be reached; True when
+        Telegram was told (the session is ended there too)."""
+        self._closing = True
+        if self._supervisor:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        told = False
+        if self._client.is_connected():
+            with contextlib.suppress(errors.RPCError, ConnectionError, OSError, TimeoutError):
+                told = bool(
+                    await asyncio.wait_for(
+                        self._client(functions.auth.LogOutRequest()), LOGOUT_TIMEOUT
+                    )
+                )
+        if self.account is not None:
+            self._accounts.forget_key(self.account.id)
+        self.account = None
+        self._on_account(None)
+        await self.stop()
+        if told:
+            self._on_state("unauthorized", "Logged out of Telegram.")
+        else:
+            self._on_state(
+                "unauthorized",
+                "Logged out here, but Telegram could not be reached and was not told: end "
+                "the session in Telegram's Settings → Devices.",
+            )
+        return told
 
     async def peer_id(self, chat: str) -> int:
-        """The id of a chat named by @username, phone or "me"; ValueError when unknown."""
-        peer_id: int = await self._client.get_peer_id(chat)
+        """The id of a chat named by @username, phone or "me". ValueError when Telegram
+        does not know it; Offline when it is not in the store and Telegram cannot be asked."""
+        try:
+            peer_id: int = await asyncio.wait_for(self._client.get_peer_id(chat), RESOLVE_TIMEOUT)
+        except (ConnectionError, OSError, TimeoutError) as error:
+            raise Offline(str(error)) from None
         return peer_id
 
     async def send(self, row: OutboxRow) -> int | None:
         """Sends one outbox row with its own random_id; the outbox's Transport."""
+        if self.account is None or row.account_id != self.account.id:
+            raise TransientError("waiting for the account that queued it")
         try:
             peer = self._peers.get(row.chat_id) or await self._client.get_input_entity(row.chat_id)
             self._peers[row.chat_id] = peer
             request = self._request(row, peer, await self._media(row))
             result = await self._client(request)
-        except errors.FloodWaitError as error:
+        except (errors.FloodWaitError, errors.SlowModeWaitError, errors.FloodPremiumWaitError) as e:
             # Telethon would refuse every later send of this type, to any chat, for the
             # wait; the outbox pauses only the chat Telegram named, so forget it here.
             getattr(self._client, "_flood_waited_requests", {}).clear()
-            raise FloodWait(error.seconds) from error
+            raise FloodWait(e.seconds) from e
         except errors.RandomIdDuplicateError as error:
             raise AlreadySent() from error
-        except (TimeoutError, errors.ServerError, ConnectionError, OSError) as error:
+        except (TimeoutError, errors.ServerError, ConnectionError) as error:
+            raise TransientError(type(error).__name__) from error
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as error:
+            raise PermanentError(f"cannot read {error.filename}: {error.strerror}") from error
+        except OSError as error:
             raise TransientError(type(error).__name__) from error
         except (errors.RPCError, ValueError) as error:
             raise PermanentError(str(error)) from error
@@ -238,6 +334,8 @@ class Gateway:
         if row.kind != "file":
             return None
         path = Path(row.payload["path"])
+        if not os.path.isfile(path):  # a local file is gone: no network error, no retry
+            raise PermanentError(f"the file {path} is gone")
         uploaded = await self._client.upload_file(
             path, file_name=row.payload.get("name", path.name)
         )
@@ -248,34 +346,81 @@ class Gateway:
             force_file=True,
         )
 
+    # ---- connection ------------------------------------------------------------------
+
+    def _resume_saved_position(self) -> None:
+        """Binds the session to the account its auth key last logged in as, and loads
+        where that account's update stream stopped, so connecting catches up from there."""
+        key_id = self._session.key_id
+        known = self._accounts.by_key(key_id) if key_id else None
+        if known is None:
+            return
+        self.account = known
+        self._session.bind(known.id)
+        positions = self._accounts.positions(known.id)
+        account = next((p for p in positions if p.entity_id == 0), None)
+        if account is None:
+            return
+        state = SessionState(0, 0, False, account.pts, account.qts, account.date, account.seq, None)
+        channels = [ChannelState(p.entity_id, p.pts) for p in positions if p.entity_id != 0]
+        self._client._message_box.load(state, channels)
+
     async def _report_authorization(self) -> bool:
         me = await self._client.get_me()  # None when the session is not (or no longer) valid
-        if me is not None:
-            name = getattr(me, "username", None) or getattr(me, "first_name", None) or me.id
-            self._on_state("online", f"Online as {name}.")
-            return True
-        self._on_state("unauthorized", "Not logged in to Telegram: run tgbridge: Log In.")
-        return False
+        if me is None:
+            self._on_state("unauthorized", "Not logged in to Telegram: run tgbridge: Log In.")
+            return False
+        name = f"@{me.username}" if getattr(me, "username", None) else me.first_name or str(me.id)
+        account = Account(id=me.id, name=name, bot=bool(me.bot))
+        if self._session.key_id:
+            self._accounts.remember(account, self._session.key_id)
+        self._session.bind(account.id)
+        self.account = account
+        self._on_account(account)
+        self._online.set()
+        self._on_state("online", f"Online as {name}.")
+        return True
 
-    async def _supervise(self) -> None:
+    async def _supervise(self, *, connected: bool) -> None:
+        """Keeps the connection: (re)connects with back-off, catches up, waits for the
+        drop. An unexpected error is logged, shown, and retried with back-off too."""
+        failures = 0
         while not self._closing:
-            with contextlib.suppress(Exception):
-                await self._client.disconnected
-            if self._closing:
-                return
-            self._on_state("offline", "Connection to Telegram lost; reconnecting…")
-            # A full disconnect ends Telethon's update loop: connect() starts a new one,
-            # and two loops on one message box corrupt it.
-            await self._client.disconnect()
-            await self._connect_with_backoff()
             try:
-                authorized = await self._authorized_and_caught_up()
+                if not connected:
+                    await self._connect_with_backoff()
+                    if not await self._authorized_and_caught_up():
+                        return  # nothing to resume until the user logs in again
+                    self._on_reconnected()
+                connected = False
+                failures = 0
+                with contextlib.suppress(Exception):
+                    await self._client.disconnected
+                if self._closing:
+                    return
+                self._online.clear()
+                self._on_state("offline", "Connection to Telegram lost; reconnecting…")
+                # A full disconnect ends Telethon's update loop: connect() starts a new
+                # one, and two loops on one message box corrupt it.
+                await self._client.disconnect()
+            except asyncio.CancelledError:
+                raise
             except (ConnectionError, OSError, TimeoutError) as error:
                 logger.info("connection lost again while resuming: %s", error)
-                continue
-            if not authorized:
-                return  # nothing to resume until the user logs in again
-            self._on_reconnected()
+                connected = False
+            except Exception as error:
+                failures += 1
+                wait = min(self._reconnect_cap, 0.5 * 2**failures)
+                logger.exception("the connection task failed; retrying in %.0f s", wait)
+                self._on_state(
+                    "offline",
+                    f"Internal error in the connection ({type(error).__name__}); "
+                    f"retrying in {wait:.0f} s. See the logs.",
+                )
+                with contextlib.suppress(Exception):
+                    await self._client.disconnect()
+                await asyncio.sleep(wait)
+                connected = False
 
     async def _authorized_and_caught_up(self) -> bool:
         """Reports the state; when authorized, fetches at once what was missed while
@@ -298,50 +443,99 @@ class Gateway:
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, self._reconnect_cap)
 
+    # ---- inbound ---------------------------------------------------------------------
+
+    def _inbox_put(self, item: _Item) -> None:
+        self._inbox.put_nowait(item)
+
+    def _too_long(self, pts: int, to_pts: int) -> None:
+        self._inbox.put_nowait(TooLong(pts, to_pts))
+
     async def _new_message(self, event: events.NewMessage.Event) -> None:
-        # Handed over at once, without awaiting: Telethon cancels its handler tasks when
-        # it disconnects, and the update's pts is already counted as seen.
-        self._inbox.put_nowait((event, False))
+        # Handed over at once, without awaiting: the update loop goes on with the batch.
+        self._inbox.put_nowait((event.message, False))
 
     async def _edited_message(self, event: events.MessageEdited.Event) -> None:
-        self._inbox.put_nowait((event, True))
+        self._inbox.put_nowait((event.message, True))
 
     async def _deliver_inbox(self) -> None:
-        """Passes inbound messages on in the order they came, files saved first."""
-        while True:
-            event, edited = await self._inbox.get()
+        """Stores inbound messages in the order they came; saves a resume point only
+        after every message before it is stored."""
+        while (item := await self._inbox.get()) is not None:
             try:
-                incoming = _incoming(event.message, edited=edited)
-                if not edited:
-                    incoming = await self._with_file(incoming, event)
-                await self._on_incoming(incoming)
+                if isinstance(item, list):
+                    self._session.save_position(item)
+                elif isinstance(item, TooLong):
+                    await self._recover(item)
+                else:
+                    await self._take_in(*item)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("could not take in message %s", event.message.id)
+                logger.exception("could not take in %s", type(item).__name__)
 
-    async def _with_file(self, incoming: Incoming, event: Any) -> Incoming:
-        """Saves a received document or photo under the state dir, within the size limit."""
-        message = event.message
-        if self._downloads is None or not (message.document or message.photo):
-            return incoming
-        size = message.file.size or 0
-        if size > self._max_download_bytes:
+    async def _take_in(self, message: Any, edited: bool) -> None:
+        incoming = _incoming(message, edited=edited)
+        download = None if edited else self._download_for(incoming, message)
+        if download is not None:
+            incoming = _with(incoming, file_pending=True)
+        elif not edited and (message.document or message.photo) and self._files is not None:
+            size = message.file.size or 0
             note = f"not saved: {size} bytes is over the {self._max_download_bytes}-byte limit"
-            return replace(incoming, file_note=note)
-        folder = self._downloads / str(incoming.chat_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        name = Path(message.file.name or f"{incoming.message_id}{message.file.ext or ''}").name
-        try:
-            path = await message.download_media(file=str(folder / f"{incoming.message_id}-{name}"))
-        except (errors.RPCError, ConnectionError, OSError, TimeoutError) as error:
-            logger.warning("could not download the file of message %s: %s", message.id, error)
-            return replace(incoming, file_note=f"not saved: the download failed ({error})")
-        return replace(incoming, file_path=str(path))
+            incoming = _with(incoming, file_note=note)
+        await self._on_incoming(incoming)
+        if download is not None and self._downloads is not None:
+            self._downloads.add(download)
+
+    def _download_for(self, incoming: Incoming, message: Any) -> Download | None:
+        if self._files is None or self._downloads is None:
+            return None
+        if not (message.document or message.photo):
+            return None
+        if (message.file.size or 0) > self._max_download_bytes:
+            return None
+        name = message.file.name or f"{incoming.message_id}{message.file.ext or ''}"
+        target = self._files.reserve(incoming.chat_id, incoming.message_id, name)
+        return Download(incoming.chat_id, incoming.message_id, message, target)
+
+    async def _recover(self, gap: TooLong) -> None:
+        """Telegram skipped a long gap: fetch the messages after the last one stored, by
+        id (private chats and groups number an account's messages in one sequence)."""
+        logger.warning("Telegram skipped updates %s..%s: fetching by id", gap.pts, gap.to_pts)
+        fetched = 0
+        async for message in self._messages_after(self._last_message_id()):
+            await self._take_in(message, False)
+            fetched += 1
+        if self._on_too_long is not None:
+            await self._on_too_long(gap, fetched)
+
+    async def _messages_after(self, last_id: int) -> AsyncIterator[Any]:
+        start = last_id + 1
+        while True:
+            ids = list(range(start, start + RECOVERY_BATCH))
+            try:
+                batch = await self._client.get_messages(None, ids=ids)
+            except (errors.RPCError, ConnectionError, OSError, TimeoutError) as error:
+                logger.warning("could not fetch missed messages: %s", error)
+                return
+            found = [m for m in batch if m is not None and not isinstance(m, types.MessageEmpty)]
+            if not found:
+                return
+            for message in found:
+                yield message
+            start += RECOVERY_BATCH
 
     async def _callback_query(self, event: events.CallbackQuery.Event) -> None:
-        # Always answered, or the phone shows a spinner until Telegram gives up.
-        await event.answer()
+        # Always answered, or the phone shows a spinner until Telegram gives up; in a task
+        # of its own, as the update loop waits for each handler.
+        task = asyncio.create_task(event.answer())
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+
+def _with(incoming: Incoming, **changes: Any) -> Incoming:
+    from dataclasses import replace
+
+    return replace(incoming, **changes)
 
 
 def _incoming(message: Any, *, edited: bool) -> Incoming:

@@ -3,17 +3,20 @@
 Per-chat and overall rate limits keep it under Telegram's flood limits; a FLOOD_WAIT that
 still comes pauses that chat for the time asked and is reported as a visible wait;
 network errors retry with exponential back-off and jitter. Rows stay queued until
-Telegram has them, so a restart resumes where the last run stopped.
+Telegram has them, so a restart resumes where the last run stopped. Only the rows of the
+account logged in now are drained. An error nobody expected is logged with its traceback
+and retried with back-off a few times, then fails that one message: it never becomes a
+silent loop, and the queue behind it moves on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiolimiter import AsyncLimiter
 
@@ -23,6 +26,8 @@ from tgbridge.telegram.errors import AlreadySent, FloodWait, PermanentError, Tra
 logger = logging.getLogger(__name__)
 
 Transport = Callable[[OutboxRow], Awaitable[int | None]]
+CurrentAccount = Callable[[], int | None]
+UNEXPECTED_TRIES = 4
 OnStatus = Callable[[SendStatus], None]
 OnWait = Callable[[int, int | None], None]
 
@@ -50,12 +55,14 @@ class Outbox:
         store: OutboxStore,
         send: Transport,
         *,
+        account: CurrentAccount,
         limits: Limits = DEFAULT_LIMITS,
         on_status: OnStatus = lambda status: None,
         on_wait: OnWait = lambda chat_id, seconds: None,
     ) -> None:
         self._store = store
         self._send = send
+        self._account = account
         self._limits = limits
         self._on_status = on_status
         self._on_wait = on_wait
@@ -66,6 +73,7 @@ class Outbox:
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._wakeup = asyncio.Event()
         self._resume = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._running = False
 
     def wake(self, chat_id: int | None = None) -> None:
@@ -92,10 +100,12 @@ class Outbox:
     async def run(self) -> None:
         self._running = True
         try:
-            while True:
+            while not self._stopping.is_set():
                 self._wakeup.clear()
-                for chat_id in self._store.chats_with_queued():
-                    self._ensure_worker(chat_id)
+                account = self._account()
+                if account is not None:
+                    for chat_id in self._store.chats_with_queued(account):
+                        self._ensure_worker(chat_id)
                 await self._wakeup.wait()
         finally:
             self._running = False
@@ -103,11 +113,26 @@ class Outbox:
                 worker.cancel()
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
 
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stops between sends: a request on the wire gets `grace` seconds to answer."""
+        self._stopping.set()
+        self._wakeup.set()
+        workers = [worker for worker in self._workers.values() if not worker.done()]
+        if workers:
+            await asyncio.wait(workers, timeout=grace)
+
     async def _drain(self, chat_id: int) -> None:
         failures = 0
-        while (row := self._store.next_queued(chat_id)) is not None:
+        unexpected: dict[int, int] = {}
+        while not self._stopping.is_set():
+            account = self._account()
+            row = self._store.next_queued(chat_id, account) if account is not None else None
+            if row is None:
+                return
             await self._chat_limiter(chat_id).acquire()
             await self._overall.acquire()
+            if self._stopping.is_set():
+                return
             try:
                 telegram_id = await self._attempt(row)
             except AlreadySent:
@@ -127,6 +152,17 @@ class Outbox:
                 self._store.mark_failed(row.id, str(error))
                 self._report(row.send_id)
                 continue
+            except Exception as error:
+                tries = unexpected[row.id] = unexpected.get(row.id, 0) + 1
+                logger.exception("unexpected error sending message %s (try %s)", row.id, tries)
+                if tries >= UNEXPECTED_TRIES:
+                    self._store.mark_failed(
+                        row.id, f"internal error ({type(error).__name__}); see the logs"
+                    )
+                    self._report(row.send_id)
+                else:
+                    await self._sleep(self._backoff(tries))
+                continue
             failures = 0
             self._store.mark_sent(row.id, telegram_id)
             self._report(row.send_id)
@@ -141,7 +177,7 @@ class Outbox:
         logger.info("Telegram asks chat %s to wait %s s", chat_id, seconds)
         self._on_wait(chat_id, seconds)
         try:
-            await asyncio.sleep(seconds)
+            await self._sleep(seconds)
         finally:
             self._on_wait(chat_id, None)
 
@@ -156,8 +192,19 @@ class Outbox:
         return random.uniform(ceiling / 2, ceiling)
 
     async def _sleep_unless_resumed(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._resume.wait(), seconds)
+        resumed = asyncio.ensure_future(self._resume.wait())
+        try:
+            await self._sleep(seconds, resumed)
+        finally:
+            resumed.cancel()
+
+    async def _sleep(self, seconds: float, *also: asyncio.Future[Any]) -> None:
+        """Sleeps, cut short by a stop (or by any of `also`)."""
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait([stopping, *also], timeout=seconds)
+        finally:
+            stopping.cancel()
 
     def _report(self, send_id: int) -> None:
         status = self._store.status(send_id)

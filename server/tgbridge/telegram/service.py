@@ -1,7 +1,9 @@
 """The Telegram service: the store, the outbox and the gateway, owned together.
 
 One object holds the one Telegram connection, so a later hub can keep it on behalf of
-several editor windows (DESIGN.md, "One Telegram connection per machine").
+several editor windows (DESIGN.md, "One Telegram connection per machine"). Everything it
+keeps belongs to the account logged in when it was made: a send waits for that account,
+and never goes out from another.
 """
 
 from __future__ import annotations
@@ -20,14 +22,18 @@ from tgbridge.errors import BridgeError
 from tgbridge.protocol import (
     ChatMessage,
     ConnectionState,
+    HistoryGapParams,
     HistoryParams,
     HistoryResult,
     LoginParams,
+    LogoutResult,
     MessageStatusParams,
     SendParams,
 )
 from tgbridge.settings import Settings
+from tgbridge.store.accounts import Account, AccountStore
 from tgbridge.store.database import open_database
+from tgbridge.store.files import ReceivedFiles
 from tgbridge.store.history import HistoryStore, StoredMessage
 from tgbridge.store.outbox_store import NewMessage, OutboxRow, OutboxStore, SendStatus
 from tgbridge.telegram.errors import TransientError
@@ -38,7 +44,9 @@ from tgbridge.telegram.gateway import (
     Incoming,
     LoginError,
     LoginPrompt,
+    Offline,
     StateName,
+    TooLong,
 )
 from tgbridge.telegram.outbox import DEFAULT_LIMITS, Limits, Outbox
 from tgbridge.telegram.render import AsDocument, Part, code_block, parse_markdown, render
@@ -47,11 +55,14 @@ from tgbridge.telegram.render import AsDocument, Part, code_block, parse_markdow
 class GatewayLike(Protocol):
     """What the service needs of a gateway (the Telethon one, or a test's)."""
 
+    account: Account | None
+
     async def start(self, *, keep_trying: bool) -> bool: ...
+    def keep_connected(self) -> None: ...
     async def stop(self) -> None: ...
     async def login_bot(self, token: str) -> str: ...
     async def login_user(self, phone: str, ask: LoginPrompt) -> str: ...
-    async def logout(self) -> None: ...
+    async def logout(self) -> bool: ...
     async def peer_id(self, chat: str) -> int: ...
     async def send(self, row: OutboxRow) -> int | None: ...
 
@@ -60,6 +71,9 @@ GatewayFactory = Callable[..., GatewayLike]
 OnConnection = Callable[[ConnectionState], None]
 OnStatus = Callable[[MessageStatusParams], None]
 OnMessage = Callable[[ChatMessage], Awaitable[None] | None]
+OnGap = Callable[[HistoryGapParams], None]
+FILE_DOWNLOADING = "downloading"
+FILE_SAVED = "saved"
 
 
 class TelegramService:
@@ -71,6 +85,7 @@ class TelegramService:
         on_connection: OnConnection,
         on_status: OnStatus,
         on_message: OnMessage,
+        on_gap: OnGap = lambda gap: None,
         limits: Limits = DEFAULT_LIMITS,
         gateway_factory: GatewayFactory = Gateway,
     ) -> None:
@@ -80,63 +95,100 @@ class TelegramService:
         self._on_connection = on_connection
         self._on_status = on_status
         self._on_message = on_message
+        self._on_gap = on_gap
         db = open_database(state_dir / "tgbridge.db")
         self._outbox_store = OutboxStore(db)
         self._history = HistoryStore(db)
+        self._accounts = AccountStore(db)
+        self._files = ReceivedFiles(state_dir)
+        self._files.discard_partial()
+        self._history.mark_unfinished_downloads("incomplete: tgbridge stopped before it finished")
         self._gateway: GatewayLike | None = None
+        self._account: Account | None = None
         self._outbox = Outbox(
             self._outbox_store,
             self._send_row,
+            account=lambda: self._account.id if self._account else None,
             limits=limits,
             on_status=self._report_status,
             on_wait=self._on_wait,
         )
         self._outbox_task: asyncio.Task[None] | None = None
-        self._connecting: asyncio.Task[bool] | None = None
+        self._resolving: asyncio.Task[None] | None = None
         self._link: tuple[StateName, str] = ("connecting", "")
         self._waits: dict[int, int] = {}
 
     async def connect(self, credentials: Credentials) -> None:
         """Starts connecting with a saved session and keeps trying; progress arrives as
         connection states, so the request answers at once."""
-        gateway = await self._replace_gateway(credentials)
-        self._connecting = asyncio.create_task(gateway.start(keep_trying=True))
+        if self._gateway is not None:
+            await self._gateway.stop()
+        self._gateway = self._make_gateway(credentials, adopted=True)
+        self._set_account(self._gateway.account)
+        await self._gateway.start(keep_trying=True)
         self._start_outbox()
 
     async def login(self, params: LoginParams, ask: LoginPrompt) -> str:
-        """Logs in and returns the session to keep; a refusal says why, never the secret."""
-        gateway = await self._replace_gateway(Credentials(params.api_id, params.api_hash))
+        """Logs in and returns the session to keep; a refusal says why, never the secret.
+        The new connection replaces the working one only once the login succeeded."""
+        if params.mode == "bot" and not params.bot_token:
+            raise BridgeError("invalid_params", "A bot login needs the bot token.")
+        if params.mode == "account" and not params.phone:
+            raise BridgeError("invalid_params", "An account login needs a phone number.")
+        candidate = self._make_gateway(Credentials(params.api_id, params.api_hash), adopted=False)
         try:
-            await gateway.start(keep_trying=False)
-            if params.mode == "bot":
-                if not params.bot_token:
-                    raise BridgeError("invalid_params", "A bot login needs the bot token.")
-                session = await gateway.login_bot(params.bot_token)
+            await candidate.start(keep_trying=False)
+            if params.bot_token and params.mode == "bot":
+                session = await candidate.login_bot(params.bot_token)
             else:
-                if not params.phone:
-                    raise BridgeError("invalid_params", "An account login needs a phone number.")
-                session = await gateway.login_user(params.phone, ask)
+                session = await candidate.login_user(params.phone or "", ask)
         except LoginError as error:
+            await candidate.stop()
             raise BridgeError("login_failed", str(error)) from None
+        except BaseException:
+            await candidate.stop()
+            raise
+        if self._gateway is not None:
+            await self._gateway.stop()
+        self._gateway = candidate
+        self._adopt(candidate)
+        candidate.keep_connected()
         self._start_outbox()
         return session
 
-    async def logout(self) -> None:
-        if self._gateway is not None:
-            await self._gateway.logout()
-            await self._gateway.stop()
-            self._gateway = None
+    async def logout(self) -> LogoutResult:
+        """Stops connecting at once; the account's queued sends wait for its next login."""
+        gateway, self._gateway = self._gateway, None
+        if gateway is None:
+            return LogoutResult(telegram_told=False, detail="Not logged in.")
+        told = await gateway.logout()
+        account = self._account
+        self._set_account(None)
+        name = account.name if account else "the account"
+        detail = (
+            f"Logged out {name}."
+            if told
+            else f"Logged out {name} here; Telegram could not be reached and was not told."
+        )
+        return LogoutResult(telegram_told=told, detail=detail)
 
     async def send(self, params: SendParams) -> int:
         """Queues a send durably and returns its id; delivery is reported later."""
         chosen = [name for name in ("text", "code", "file") if getattr(params, name) is not None]
         if len(chosen) != 1:
             raise BridgeError("invalid_params", "Send exactly one of text, code or file.")
-        chat_id = await self._chat_id(params.chat or self._settings.default_chat)
+        account = self._require_account()
+        chat_id, chat_ref = await self._chat_id(params.chat or self._settings.default_chat)
         send_id = self._outbox_store.enqueue(
-            chat_id, self._messages(params), params.reply_to, client_key=params.client_key
+            chat_id,
+            self._messages(params),
+            params.reply_to,
+            account_id=account.id,
+            client_key=params.client_key,
+            chat_ref=chat_ref,
         )
-        self._outbox.wake(chat_id)
+        if chat_id:
+            self._outbox.wake(chat_id)
         # Let the chat's worker hand the message to Telethon, and Telethon put it on the
         # wire, before this answer and the "queued" report are written: the send comes first.
         for _ in range(3):
@@ -154,8 +206,11 @@ class TelegramService:
         )
 
     async def stop(self) -> None:
-        if self._connecting:
-            self._connecting.cancel()
+        """A clean stop: the outbox stops between sends, then the connection closes and
+        what it received is stored (files in progress finished or marked incomplete)."""
+        if self._resolving:
+            self._resolving.cancel()
+        await self._outbox.stop()
         if self._outbox_task:
             self._outbox_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -192,47 +247,113 @@ class TelegramService:
         caption = _payload(document.caption)
         return NewMessage(
             "file",
-            {"path": str(path), "caption": caption["text"], "entities": caption["entities"]},
+            {
+                "path": str(path),
+                "caption": caption["text"],
+                "entities": caption["entities"],
+                "copy": True,  # ours, under outgoing/: removed once sent
+            },
         )
 
-    async def _chat_id(self, chat: str | None) -> int:
+    async def _chat_id(self, chat: str | None) -> tuple[int, str | None]:
+        """The chat's id; (0, name) for a name that must wait to be resolved online."""
         if not chat:
             raise BridgeError(
                 "invalid_params", "No chat to send to: set tgbridge.defaultChat or pass a chat."
             )
         with contextlib.suppress(ValueError):
-            return int(chat)
-        gateway = self._require_gateway()
+            return int(chat), None
+        gateway = self._gateway
+        if gateway is None:
+            return 0, chat
         try:
-            return await gateway.peer_id(chat)
+            return await gateway.peer_id(chat), None
+        except Offline:
+            return 0, chat
         except ValueError:
             raise BridgeError(
                 "invalid_params", f"Telegram does not know the chat {chat}."
             ) from None
 
-    def _require_gateway(self) -> GatewayLike:
+    def _require_account(self) -> Account:
+        if self._account is not None:
+            return self._account
         if self._gateway is None:
             raise BridgeError("not_logged_in", "Not logged in to Telegram: run tgbridge: Log In.")
-        return self._gateway
+        raise BridgeError(
+            "not_connected",
+            "Still connecting to Telegram for the first time: send again once online.",
+        )
 
-    async def _replace_gateway(self, credentials: Credentials) -> GatewayLike:
-        if self._connecting is not None:
-            self._connecting.cancel()
-        if self._gateway is not None:
-            await self._gateway.stop()
+    def _make_gateway(self, credentials: Credentials, *, adopted: bool) -> GatewayLike:
+        """A gateway whose reports count only while it is the service's gateway."""
         center = self._settings.data_center
-        self._gateway = self._gateway_factory(
+        gateway: GatewayLike | None = None
+
+        def mine() -> bool:
+            return gateway is not None and gateway is self._gateway
+
+        gateway = self._gateway_factory(
             credentials,
+            accounts=self._accounts,
             data_center=DataCenter(center.id, center.host, center.port, center.public_key_file)
             if center
             else None,
-            on_state=self._on_link,
+            on_state=lambda state, detail: self._on_link(state, detail) if mine() else None,
             on_incoming=self._on_incoming,
-            on_reconnected=self._outbox.resume,
-            downloads=self._state_dir / "files",
+            on_account=lambda account: self._set_account(account) if mine() else None,
+            on_reconnected=lambda: self._online_again() if mine() else None,
+            on_file=self._on_file,
+            on_too_long=self._on_too_long,
+            last_message_id=lambda: self._history.last_message_id(self._account_id()),
+            files=self._files,
             max_download_bytes=self._settings.max_download_mb * 1024 * 1024,
         )
-        return self._gateway
+        return gateway
+
+    def _adopt(self, gateway: GatewayLike) -> None:
+        """A login's connection became the service's: report what it found."""
+        self._set_account(gateway.account)
+        name = gateway.account.name if gateway.account else "?"
+        self._on_link("online", f"Online as {name}.")
+        self._online_again()
+
+    def _account_id(self) -> int:
+        return self._account.id if self._account else 0
+
+    def _set_account(self, account: Account | None) -> None:
+        """Another account (or none): its sends go on, the others' say what they wait for."""
+        self._account = account
+        self._outbox.wake()
+        for send_id in self._outbox_store.queued_sends(except_account=self._account_id()):
+            status = self._outbox_store.status(send_id)
+            if status is not None:
+                owner = self._accounts.get(status.account_id)
+                who = owner.name if owner else "the account that queued it"
+                self._report_status(status, detail=f"waiting for {who} to log in")
+
+    def _online_again(self) -> None:
+        self._outbox.resume()
+        if self._resolving is None or self._resolving.done():
+            self._resolving = asyncio.create_task(self._resolve_names())
+
+    async def _resolve_names(self) -> None:
+        """Sends queued offline to an @username that was not known: resolved now."""
+        account, gateway = self._account, self._gateway
+        if account is None or gateway is None:
+            return
+        for chat_ref in self._outbox_store.unresolved(account.id):
+            try:
+                chat_id = await gateway.peer_id(chat_ref)
+            except Offline:
+                return  # the next reconnect tries again
+            except ValueError:
+                error = f"Telegram does not know the chat {chat_ref}."
+                for send_id in self._outbox_store.fail_unresolved(account.id, chat_ref, error):
+                    self._report_status(self._outbox_store.status(send_id))
+                continue
+            self._outbox_store.resolve(account.id, chat_ref, chat_id)
+            self._outbox.wake(chat_id)
 
     def _start_outbox(self) -> None:
         if self._outbox_task is None:
@@ -243,10 +364,12 @@ class TelegramService:
         if self._gateway is None:
             raise TransientError("not connected")  # kept queued until a gateway is back
         telegram_id = await self._gateway.send(row)
+        path = row.payload.get("path")
         if telegram_id is not None:
             # The chat panel shows both sides of the conversation.
             self._history.record(
                 StoredMessage(
+                    account_id=row.account_id,
                     chat_id=row.chat_id,
                     message_id=telegram_id,
                     sender_id=None,
@@ -254,25 +377,60 @@ class TelegramService:
                     text=str(row.payload.get("text") or row.payload.get("caption") or ""),
                     date=time.time(),
                     reply_to=row.reply_to,
-                    file_path=row.payload.get("path"),
+                    file_path=None if row.payload.get("copy") else path,
                 )
             )
+        if path and row.payload.get("copy"):
+            self._files.remove_outgoing(Path(path))
         return telegram_id
 
     async def _on_incoming(self, incoming: Incoming) -> None:
+        note = incoming.file_note
         stored = StoredMessage(
+            account_id=self._account_id(),
             chat_id=incoming.chat_id,
             message_id=incoming.message_id,
             sender_id=incoming.sender_id,
             outgoing=incoming.outgoing,
-            text=incoming.text + (f"\n[file {incoming.file_note}]" if incoming.file_note else ""),
+            text=incoming.text,
             date=incoming.date,
             reply_to=incoming.reply_to,
             edit_date=incoming.date if incoming.edited else None,
             file_path=incoming.file_path,
+            file_state=FILE_DOWNLOADING if incoming.file_pending else note,
         )
-        self._history.record(stored)
-        result = self._on_message(_chat_message(stored, edited=incoming.edited))
+        if not self._history.record(stored):
+            return  # delivered again after a restart: the editor has it already
+        await self._tell_editor(_chat_message(stored, edited=incoming.edited))
+
+    async def _on_file(
+        self, chat_id: int, message_id: int, path: Path | None, note: str | None
+    ) -> None:
+        stored = self._history.set_file(
+            self._account_id(), chat_id, message_id, str(path) if path else None, note or FILE_SAVED
+        )
+        if path is not None:
+            removed = self._files.enforce_quota(self._settings.max_stored_mb * 1024 * 1024)
+            self._history.forget_files(
+                [str(p) for p in removed], "removed: over the tgbridge.maxStoredMb quota"
+            )
+        if stored is not None:
+            await self._tell_editor(_chat_message(stored))
+
+    async def _on_too_long(self, gap: TooLong, fetched: int) -> None:
+        since = self._history.newest_date(self._account_id())
+        skipped = max(0, gap.to_pts - gap.pts)
+        detail = (
+            f"Telegram would not hand over the {skipped} updates that came while tgbridge "
+            f"was away; {fetched} messages were fetched from the history instead. Edits and "
+            "deletions made in that time are not shown."
+        )
+        self._on_gap(
+            HistoryGapParams(detail=detail, since=since, skipped_updates=skipped, fetched=fetched)
+        )
+
+    async def _tell_editor(self, message: ChatMessage) -> None:
+        result = self._on_message(message)
         if result is not None:
             await result
 
@@ -306,7 +464,7 @@ class TelegramService:
         if status is not None and status.state == "queued":
             self._report_status(status)
 
-    def _report_status(self, status: SendStatus | None) -> None:
+    def _report_status(self, status: SendStatus | None, *, detail: str | None = None) -> None:
         if status is None:
             return
         self._on_status(
@@ -315,6 +473,7 @@ class TelegramService:
                 state=status.state,
                 telegram_ids=status.telegram_ids,
                 error=status.error,
+                detail=detail,
             )
         )
 
@@ -335,4 +494,8 @@ def _chat_message(message: StoredMessage, *, edited: bool | None = None) -> Chat
         edited=message.edit_date is not None if edited is None else edited,
         outgoing=message.outgoing,
         file_path=message.file_path,
+        file_pending=message.file_state == FILE_DOWNLOADING,
+        file_note=None
+        if message.file_state in (None, FILE_DOWNLOADING, FILE_SAVED)
+        else message.file_state,
     )

@@ -110,3 +110,30 @@ async def test_a_user_client_presses_a_button_with_get_bot_callback_answer(
         and r.account_id == bob.id
         for r in server.requests
     )
+
+
+async def test_an_answer_over_200_characters_is_refused(
+    server: TelegramServer, bot_client: Any, ann: Account
+) -> None:
+    refused: list[Exception] = []
+
+    async def answer(event: Any) -> None:
+        # Asked directly: Telethon's event.answer() lets only one attempt through.
+        for text in ("a" * 201, "a" * 200):
+            try:
+                await bot_client(
+                    functions.messages.SetBotCallbackAnswerRequest(
+                        event.query.query_id, cache_time=0, message=text
+                    )
+                )
+            except errors.MessageTooLongError as error:
+                refused.append(error)
+
+    bot_client.add_event_handler(answer, events.CallbackQuery())
+    await bot_client.send_message("ann", "?", buttons=Button.inline("x", b"x"))
+    [message] = await server.phone(ann).wait_messages(1)
+
+    reply = await server.phone(ann).press(message, b"x")
+
+    assert reply.message == "a" * 200
+    assert len(refused) == 1

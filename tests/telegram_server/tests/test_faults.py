@@ -177,3 +177,49 @@ async def test_an_unknown_auth_key_gets_transport_error_404(
     assert again.session.auth_key.key != stale.key
     assert await again.is_user_authorized() is False
     assert server.unknown_auth_keys == 1
+
+
+async def test_a_lost_reply_was_applied_and_the_resend_is_a_duplicate(
+    server: TelegramServer, connect: Connect, bot: Account, ann: Account
+) -> None:
+    """Telethon resends a request whose answer never came, on the new connection, with
+    the same random_id: the phone has the message once and the resend is refused."""
+    client = await connect(request_retries=0, raise_last_call_error=True)
+    await sign_in_bot(client, bot)
+    peer = await client.get_input_entity("ann")
+    rule = server.faults.lose_reply(SendMessage)
+
+    with pytest.raises(errors.MessageEmptyError):  # refused, so not applied: no hit
+        await client(SendMessage(peer, " ", random_id=1))
+    assert rule.hits == 0
+    with pytest.raises(errors.RandomIdDuplicateError):
+        await asyncio.wait_for(client(SendMessage(peer, "once", random_id=77)), WITHIN)
+
+    assert rule.hits == 1
+    assert [m.message for m in server.phone(ann).received()] == ["once"]
+    sent = [r for r in server.requests if isinstance(r.request, SendMessage)]
+    assert [(r.request.random_id, r.outcome) for r in sent] == [
+        (1, "MESSAGE_EMPTY"),
+        (77, "lost"),
+        (77, "RANDOM_ID_DUPLICATE"),
+    ]
+    assert server.outcomes(SendMessage, "lost") == [sent[1]]
+
+
+async def test_a_held_answer_comes_after_the_request_was_applied(
+    server: TelegramServer, bot_client: Any, ann: Account
+) -> None:
+    stall = server.faults.stall(SendMessage, after_apply=True)
+
+    sending = asyncio.create_task(bot_client.send_message("ann", "applied, not answered"))
+    await asyncio.wait_for(stall.reached.wait(), WITHIN)
+
+    [got] = server.phone(ann).received()  # already there, while the answer waits
+    assert got.message == "applied, not answered"
+    assert [r.message for r in stall.requests] == ["applied, not answered"]
+    assert [r.outcome for r in server.requests if isinstance(r.request, SendMessage)] == ["applied"]
+    assert not sending.done()
+    stall.release()
+    sent = await asyncio.wait_for(sending, WITHIN)
+    assert sent.text == "applied, not answered"
+    assert server.outcomes(SendMessage, "ok") != []

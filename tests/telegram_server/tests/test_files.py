@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from telethon import events
+import pytest
+from telethon import errors, events
 from telethon.tl import functions, types
 
 from tests.telegram_server import Account, TelegramServer
@@ -119,3 +120,64 @@ async def test_a_photo_goes_up_as_a_photo_and_comes_back_intact(
     assert server.phone(ann).file_of(got) == data
     assert isinstance(sent.media, types.MessageMediaPhoto)
     assert await bot_client.download_media(sent, file=bytes) == data
+
+
+async def test_file_parts_over_512_kb_or_out_of_range_are_refused(
+    server: TelegramServer, bot_client: Any, ann: Account
+) -> None:
+    part = os.urandom(512 * 1024)
+    upload = functions.upload
+
+    assert await bot_client(upload.SaveFilePartRequest(1, 0, part)) is True
+    with pytest.raises(errors.FilePartTooBigError):
+        await bot_client(upload.SaveFilePartRequest(1, 1, part + b"x"))
+    assert await bot_client(upload.SaveBigFilePartRequest(2, 0, 2, part)) is True
+    with pytest.raises(errors.FilePartTooBigError):
+        await bot_client(upload.SaveBigFilePartRequest(2, 1, 2, part + b"x"))
+    for index in (2, -1):
+        with pytest.raises(errors.FilePartInvalidError):
+            await bot_client(upload.SaveBigFilePartRequest(2, index, 2, b"x"))
+
+    peer = await bot_client.get_input_entity("ann")
+    with pytest.raises(errors.FilePartMissingError) as missing:  # part 1 never came
+        await bot_client(
+            functions.messages.SendMediaRequest(
+                peer,
+                types.InputMediaUploadedDocument(
+                    types.InputFile(1, 2, "a.bin", ""), "application/octet-stream", []
+                ),
+                message="",
+                random_id=1,
+            )
+        )
+    assert missing.value.which == 1
+    assert server.phone(ann).received() == []
+
+
+async def test_get_file_takes_only_the_offsets_and_limits_telegram_takes(
+    server: TelegramServer, bot_client: Any, bot: Account, ann: Account
+) -> None:
+    mb = 1024 * 1024
+    data = os.urandom(2 * mb + 100)
+    document = server.phone(ann).send_file(bot, data, "big.bin").media.document
+    location = types.InputDocumentFileLocation(
+        document.id, document.access_hash, document.file_reference, thumb_size=""
+    )
+
+    async def chunk(offset: int, limit: int) -> bytes:
+        got: bytes = (
+            await bot_client(functions.upload.GetFileRequest(location, offset, limit))
+        ).bytes
+        return got
+
+    assert await chunk(0, 4096) == data[:4096]
+    assert await chunk(8192, 8192) == data[8192:16384]
+    assert await chunk(mb, mb) == data[mb : 2 * mb]
+    assert await chunk(2 * mb, 4096) == data[2 * mb :]  # the short tail
+    for offset in (100, -4096):
+        with pytest.raises(errors.OffsetInvalidError):
+            await chunk(offset, 4096)
+    # Not a multiple of 4 KB, not a divisor of 1 MB, over 1 MB, across a 1 MB boundary.
+    for offset, limit in [(0, 1000), (0, 3 * 4096), (0, 2 * mb), (mb - 4096, 8192), (0, 0)]:
+        with pytest.raises(errors.LimitInvalidError):
+            await chunk(offset, limit)

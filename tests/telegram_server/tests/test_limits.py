@@ -176,3 +176,51 @@ async def test_flood_wait_sleeps_and_retries_under_the_threshold(
 
     assert server.flood_errors == 1
     assert [m.message for m in server.phone(ann).received()] == ["one", "two"]
+
+
+@pytest.mark.usefixtures("no_flood_limits")
+async def test_entities_must_lie_inside_the_text_in_utf16_units(
+    server: TelegramServer, bot_client: Any, ann: Account
+) -> None:
+    peer = await bot_client.get_input_entity("ann")
+    text = "\N{GRINNING FACE} bold"  # 6 code points, 7 UTF-16 units
+
+    async def send(offset: int, length: int, random_id: int) -> Any:
+        bold = types.MessageEntityBold(offset, length)
+        return await bot_client(
+            functions.messages.SendMessageRequest(peer, text, random_id=random_id, entities=[bold])
+        )
+
+    await send(3, 4, random_id=1)  # "bold", ending at the last UTF-16 unit
+    for random_id, (offset, length) in enumerate([(3, 5), (7, 1), (-1, 2), (0, 0)], start=2):
+        with pytest.raises(errors.EntityBoundsInvalidError):
+            await send(offset, length, random_id)
+    [got] = await server.phone(ann).wait_messages(1)
+    assert got.entities == [types.MessageEntityBold(3, 4)]
+
+    with pytest.raises(errors.EntityBoundsInvalidError):  # an edit is held to the same rule
+        await bot_client(
+            functions.messages.EditMessageRequest(
+                peer, got.id, message="bold", entities=[types.MessageEntityBold(0, 5)]
+            )
+        )
+    assert [m.message for m in server.phone(ann).received()] == [text]
+
+
+@pytest.mark.usefixtures("no_flood_limits")
+async def test_a_reply_to_a_message_the_sender_does_not_have_is_refused(
+    server: TelegramServer, bot_client: Any, bot: Account, ann: Account, bob: Account
+) -> None:
+    for n in range(3):  # message ids 1 to 3 exist in Ann's numbering, not in the bot's
+        server.phone(ann).send(bob, f"to Bob {n}")
+    first = await bot_client.send_message("ann", "first")  # the bot's message 1
+
+    for missing in (3, first.id + 1):
+        with pytest.raises(errors.BadRequestError) as refused:
+            await bot_client.send_message("ann", "a reply to nothing", reply_to=missing)
+        assert refused.value.message == "REPLY_MESSAGE_ID_INVALID"
+    await bot_client.send_message("ann", "a reply", reply_to=first.id)
+
+    got = await server.phone(ann).wait_messages(2, sender=bot)
+    assert [m.message for m in got] == ["first", "a reply"]
+    assert got[1].reply_to.reply_to_msg_id == got[0].id
