@@ -3,7 +3,9 @@
 //
 // The settings that decide where data and secrets go (the interpreter, the state folder,
 // the chat sends go to, the data centre the login goes to) count only as the user set
-// them: a cloned repository's `.vscode/settings.json` must not redirect them. The others
+// them: a cloned repository's `.vscode/settings.json` must not redirect them. Their
+// `machine`/`application` scope already makes VS Code drop a workspace's value (seen in
+// code-server 4.139); reading only `globalValue` holds in forks that do not. The others
 // follow VS Code's usual order: folder, then workspace, then user.
 import * as path from "node:path";
 

@@ -146,7 +146,8 @@ async def test_received_files_keep_to_the_quota_oldest_first(
     older = await sidecar.wait_for(lambda: file_done(sidecar, "older"))
     phone.send_file(world.bot, b"b" * 700_000, "new.bin", caption="newer")
     newer = await sidecar.wait_for(lambda: file_done(sidecar, "newer"))
-    assert os.path.exists(newer["filePath"]) and not os.path.exists(older["filePath"])
+    assert await asyncio.to_thread(os.path.exists, newer["filePath"])
+    assert not await asyncio.to_thread(os.path.exists, older["filePath"])
     history = await sidecar.request("tgbridge/history", {"search": "older"})
     [entry] = history["messages"]
     assert entry["filePath"] is None and "maxStoredMb" in entry["fileNote"]

@@ -96,6 +96,8 @@ class TelegramServer:
         self.code_hashes: dict[str, tuple[str, str]] = {}  # phone_code_hash -> (phone, code)
         self.callback_answers: dict[int, asyncio.Future[Any]] = {}
         self.difference_slice = 100
+        # A gap longer than this many updates is answered updates.differenceTooLong.
+        self.difference_too_long_after: int | None = None
         self.uploads: dict[tuple[int, int], dict[int, bytes]] = {}
         self.callback_timeout = 10.0
         self._server: asyncio.Server | None = None

@@ -116,7 +116,8 @@ async def test_long_code_goes_as_a_document_above_the_setting(tmp_path: Path) ->
     [row] = queued_rows(tmp_path)
     assert row["kind"] == "file"
     name, content = document(row)
-    assert name == "pipeline.py" and content.startswith("pipeline.py:1-300\n")
+    assert name == "pipeline.py" and content == ten_thousand_characters_of_code().text
+    assert str(row["caption"]).startswith("pipeline.py:1-300\n")
     assert len(str(row["caption"])) <= 1024
 
 

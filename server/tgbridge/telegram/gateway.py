@@ -334,7 +334,7 @@ class Gateway:
         if row.kind != "file":
             return None
         path = Path(row.payload["path"])
-        if not os.path.isfile(path):  # a local file is gone: no network error, no retry
+        if not _is_file(path):  # a local file is gone: no network error, no retry
             raise PermanentError(f"the file {path} is gone")
         uploaded = await self._client.upload_file(
             path, file_name=row.payload.get("name", path.name)
@@ -530,6 +530,10 @@ class Gateway:
         # of its own, as the update loop waits for each handler.
         task = asyncio.create_task(event.answer())
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+
+def _is_file(path: Path) -> bool:
+    return os.path.isfile(path)
 
 
 def _with(incoming: Incoming, **changes: Any) -> Incoming:

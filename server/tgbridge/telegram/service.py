@@ -11,12 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
-
-from telethon.tl.types import TypeMessageEntity
 
 from tgbridge.errors import BridgeError
 from tgbridge.protocol import (
@@ -35,7 +32,8 @@ from tgbridge.store.accounts import Account, AccountStore
 from tgbridge.store.database import open_database
 from tgbridge.store.files import ReceivedFiles
 from tgbridge.store.history import HistoryStore, StoredMessage
-from tgbridge.store.outbox_store import NewMessage, OutboxRow, OutboxStore, SendStatus
+from tgbridge.store.outbox_store import OutboxRow, OutboxStore, SendStatus
+from tgbridge.telegram.compose import compose
 from tgbridge.telegram.errors import TransientError
 from tgbridge.telegram.gateway import (
     Credentials,
@@ -49,7 +47,6 @@ from tgbridge.telegram.gateway import (
     TooLong,
 )
 from tgbridge.telegram.outbox import DEFAULT_LIMITS, Limits, Outbox
-from tgbridge.telegram.render import AsDocument, Part, code_block, parse_markdown, render
 
 
 class GatewayLike(Protocol):
@@ -174,14 +171,16 @@ class TelegramService:
 
     async def send(self, params: SendParams) -> int:
         """Queues a send durably and returns its id; delivery is reported later."""
-        chosen = [name for name in ("text", "code", "file") if getattr(params, name) is not None]
-        if len(chosen) != 1:
-            raise BridgeError("invalid_params", "Send exactly one of text, code or file.")
         account = self._require_account()
+        messages = compose(
+            params,
+            document_above=self._settings.document_above,
+            outgoing_dir=self._state_dir / "outgoing",
+        )
         chat_id, chat_ref = await self._chat_id(params.chat or self._settings.default_chat)
         send_id = self._outbox_store.enqueue(
             chat_id,
-            self._messages(params),
+            messages,
             params.reply_to,
             account_id=account.id,
             client_key=params.client_key,
@@ -217,43 +216,6 @@ class TelegramService:
                 await self._outbox_task
         if self._gateway:
             await self._gateway.stop()
-
-    def _messages(self, params: SendParams) -> list[NewMessage]:
-        if params.file is not None:
-            path = Path(params.file.path).expanduser()
-            if not path.is_file():
-                raise BridgeError("invalid_params", f"No such file: {path}")
-            return [NewMessage("file", {"path": str(path), "caption": params.file.caption})]
-        if params.code is not None:
-            code = params.code
-            lines = f":{code.range.start.line + 1}-{code.range.end.line + 1}" if code.range else ""
-            part = code_block(code.text, code.language, f"{code.path}{lines}" if code.path else "")
-            name = Path(code.path).name if code.path else "snippet.txt"
-        else:
-            part = parse_markdown(params.text or "")
-            name = "message.md"
-        if not part.text.strip():
-            raise BridgeError("invalid_params", "There is nothing to send.")
-        rendered = render(part, document_above=self._settings.document_above, file_name=name)
-        if isinstance(rendered, AsDocument):
-            return [self._document(rendered)]
-        return [NewMessage("text", _payload(piece)) for piece in rendered]
-
-    def _document(self, document: AsDocument) -> NewMessage:
-        folder = self._state_dir / "outgoing" / uuid.uuid4().hex
-        folder.mkdir(parents=True)
-        path = folder / document.file_name
-        path.write_text(document.content, encoding="utf-8")
-        caption = _payload(document.caption)
-        return NewMessage(
-            "file",
-            {
-                "path": str(path),
-                "caption": caption["text"],
-                "entities": caption["entities"],
-                "copy": True,  # ours, under outgoing/: removed once sent
-            },
-        )
 
     async def _chat_id(self, chat: str | None) -> tuple[int, str | None]:
         """The chat's id; (0, name) for a name that must wait to be resolved online."""
@@ -291,7 +253,9 @@ class TelegramService:
         gateway: GatewayLike | None = None
 
         def mine() -> bool:
-            return gateway is not None and gateway is self._gateway
+            """Its reports count once it is the service's (a login's candidate before
+            that only when there is no working connection whose state it would hide)."""
+            return gateway is not None and (gateway is self._gateway or self._gateway is None)
 
         gateway = self._gateway_factory(
             credentials,
@@ -476,11 +440,6 @@ class TelegramService:
                 detail=detail,
             )
         )
-
-
-def _payload(part: Part) -> dict[str, object]:
-    entities: list[TypeMessageEntity] = part.entities
-    return {"text": part.text, "entities": [entity.to_dict() for entity in entities]}
 
 
 def _chat_message(message: StoredMessage, *, edited: bool | None = None) -> ChatMessage:

@@ -25,6 +25,7 @@ class StoreSession(StringSession):  # type: ignore[misc]
         super().__init__(secret)
         self._accounts = accounts
         self.account_id: int | None = None
+        self._unsaved: list[UpdatePosition] | None = None  # a resume point before bind()
 
     @property
     def key_id(self) -> bytes | None:
@@ -41,15 +42,16 @@ class StoreSession(StringSession):  # type: ignore[misc]
         self._accounts.save_peers(account_id, self._entities)
         self._update_states = {p.entity_id: _state(p) for p in self._accounts.positions(account_id)}
 
-    def unbind(self) -> None:
-        self.account_id = None
-        self._entities = set()
-        self._update_states = {}
 
     def save_position(self, positions: list[UpdatePosition]) -> None:
-        if self.account_id is not None:
-            self._accounts.save_positions(self.account_id, positions)
-            self._update_states = {p.entity_id: _state(p) for p in positions}
+        """Saves a resume point (one the gateway found safe: everything before it is
+        stored); kept until bind() when the account is not known yet."""
+        if self.account_id is None:
+            self._unsaved = positions
+            return
+        self._unsaved = None
+        self._accounts.save_positions(self.account_id, positions)
+        self._update_states = {p.entity_id: _state(p) for p in positions}
 
     def set_update_state(self, entity_id: int, state: Any) -> None:
         """Ignored: Telethon's own saves may run ahead of the store (see above)."""

@@ -1,5 +1,6 @@
 """updates.getState and updates.getDifference, read from the account's update log, in
-slices of `TelegramServer.difference_slice` as Telegram's differenceSlice."""
+slices of `TelegramServer.difference_slice` as Telegram's differenceSlice, or
+differenceTooLong past `TelegramServer.difference_too_long_after` updates."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ async def get_difference(call: Any) -> Any:
     if since >= me.pts:
         return types.updates.DifferenceEmpty(date=now(), seq=me.seq)
     missed = [entry for entry in me.log if entry.pts > since]
+    too_long = call.server.difference_too_long_after
+    if too_long is not None and len(missed) > too_long:
+        return types.updates.DifferenceTooLong(pts=me.pts)
     limit = call.server.difference_slice
     part = missed[:limit]
     updates = [entry.update for entry in part]
