@@ -53,7 +53,12 @@ class Sidecar:
 
     async def start(self) -> Sidecar:
         client = make_client()
-        for method in ("tgbridge/connectionChanged", "tgbridge/messageStatus", "tgbridge/message"):
+        for method in (
+            "tgbridge/connectionChanged",
+            "tgbridge/messageStatus",
+            "tgbridge/message",
+            "tgbridge/historyGap",
+        ):
             client.feature(method)(self._recorder(method))
         client.feature("tgbridge/askLogin")(lambda params: self._ask(params))
         await client.start_io(*SERVER)

@@ -1,43 +1,100 @@
 """Logging in through the sidecar: a bot, an account with two-step verification, and every
-refusal said clearly — with no secret in any log, notification or error."""
+refusal said clearly — with no secret, whole or in part, in any log, notification, login
+prompt or error, nor in any file under the state dir (the database with its -wal and -shm,
+saved files, anything written there)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
+from telethon.sessions import StringSession
 
 from tests.telegram.harness import API_HASH, API_ID, Sidecar, World, bot_login, start_sidecar
 
 
-def assert_nothing_leaks(sidecar: Sidecar, err: str, *secrets: str) -> None:
-    seen = [*sidecar.logs(), err, *(str(params) for _, params in sidecar.notifications)]
-    for secret in secrets:
-        for text in seen:
-            assert secret not in text
+@dataclass(frozen=True)
+class Secret:
+    name: str
+    pattern: re.Pattern[bytes]
+
+
+def secret(name: str, value: str | bytes, *, number: bool = False) -> Secret:
+    """A secret to look for; a `number` (a login code) only where no digit touches it,
+    so that it is not found inside some longer number of a log line."""
+    raw = re.escape(value.encode() if isinstance(value, str) else value)
+    return Secret(name, re.compile(rb"(?<![0-9])" + raw + rb"(?![0-9])" if number else raw))
+
+
+def api_hash() -> list[Secret]:
+    return [secret("api hash", API_HASH)]
+
+
+def bot_token(token: str) -> list[Secret]:
+    """The whole token, and the part after the colon (the bot id before it is public)."""
+    return [secret("bot token", token), secret("bot token after the colon", token.split(":")[1])]
+
+
+def session(value: str) -> list[Secret]:
+    """The session string, and the auth key in it, raw and in hex."""
+    key: bytes = StringSession(value).auth_key.key
+    return [secret("session", value), secret("auth key", key), secret("auth key in hex", key.hex())]
+
+
+def assert_nothing_leaks(sidecar: Sidecar, err: str, state_dir: Path, *secrets: Secret) -> None:
+    """Looks for each secret in the logs (the editor's and stderr), the notifications, the
+    `tgbridge/askLogin` prompts, the error and every file under the state dir."""
+    places = {
+        "the logs": "\n".join(sidecar.logs()).encode(),
+        "stderr": err.encode(),
+        "the notifications": str(sidecar.notifications).encode(),
+        "the askLogin prompts": str(sidecar.asked).encode(),
+    }
+    assert_nothing_at_rest(state_dir, *secrets, elsewhere=places)
+
+
+def assert_nothing_at_rest(
+    state_dir: Path, *secrets: Secret, elsewhere: dict[str, bytes] | None = None
+) -> None:
+    places = dict(elsewhere or {})
+    files = sorted(path for path in state_dir.rglob("*") if path.is_file())
+    for path in files:
+        places[str(path.relative_to(state_dir))] = path.read_bytes()
+    assert any(data.startswith(b"SQLite format 3") for data in places.values()), "no database"
+    leaks = [
+        f"{s.name} in {place}"
+        for place, data in places.items()
+        for s in secrets
+        if s.pattern.search(data)
+    ]
+    assert leaks == [], "secrets leaked: " + "; ".join(leaks)
 
 
 async def test_bot_login_goes_online_and_returns_a_session(
     world: World, sidecars: list[Sidecar], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     sidecar = await start_sidecar(world, sidecars, tmp_path)
-    session = await bot_login(sidecar, world)
-    assert session
+    result = await bot_login(sidecar, world)
+    assert result
     status = await sidecar.request("tgbridge/status", {})
     assert status["connection"]["state"] == "online"
     assert "tgbridge_bot" in status["connection"]["detail"]
     assert world.server.online(world.bot)
-    assert_nothing_leaks(
-        sidecar, capfd.readouterr().err, str(world.bot.bot_token), API_HASH, session
-    )
+    secrets = [*bot_token(str(world.bot.bot_token)), *api_hash(), *session(result)]
+    assert_nothing_leaks(sidecar, capfd.readouterr().err, tmp_path, *secrets)
+    await sidecar.stop()  # and what is left on disk once it has gone
+    assert_nothing_at_rest(tmp_path, *secrets)
 
 
 async def test_account_login_asks_for_the_code_and_the_password(
     world: World, sidecars: list[Sidecar], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     sidecar = await start_sidecar(world, sidecars, tmp_path)
-    sidecar.answers["code"] = lambda _: world.server.login_code(world.user.phone or "")
+    # Typed as people paste it, with spaces around.
+    sidecar.answers["code"] = lambda _: f" {world.server.login_code(world.user.phone or '')} "
     sidecar.answers["password"] = lambda _: "correct horse"
     result = await sidecar.request(
         "tgbridge/login",
@@ -47,9 +104,15 @@ async def test_account_login_asks_for_the_code_and_the_password(
     assert result["connection"]["state"] == "online"
     assert "Ann" in result["connection"]["detail"] or "ann" in result["connection"]["detail"]
     code = world.server.login_code(world.user.phone or "")
-    assert_nothing_leaks(
-        sidecar, capfd.readouterr().err, "correct horse", API_HASH, result["session"], code
-    )
+    secrets = [
+        secret("2FA password", "correct horse"),
+        secret("login code", code, number=True),
+        *api_hash(),
+        *session(result["session"]),
+    ]
+    assert_nothing_leaks(sidecar, capfd.readouterr().err, tmp_path, *secrets)
+    await sidecar.stop()
+    assert_nothing_at_rest(tmp_path, *secrets)
 
 
 @pytest.mark.parametrize(
@@ -68,8 +131,13 @@ async def test_a_wrong_code_or_password_is_refused_clearly_and_nothing_is_kept(
     expected: str,
 ) -> None:
     sidecar = await start_sidecar(world, sidecars, tmp_path)
-    code = answers.get("code")
-    sidecar.answers["code"] = lambda _: code or world.server.login_code(world.user.phone or "")
+    typed: list[str] = []
+
+    def code(_: object) -> str:
+        typed.append(answers.get("code") or world.server.login_code(world.user.phone or ""))
+        return typed[-1]
+
+    sidecar.answers["code"] = code
     sidecar.answers["password"] = lambda _: answers.get("password", "correct horse")
     with pytest.raises(JsonRpcException) as raised:
         await sidecar.request(
@@ -81,7 +149,15 @@ async def test_a_wrong_code_or_password_is_refused_clearly_and_nothing_is_kept(
     status = await sidecar.request("tgbridge/status", {})
     assert status["connection"]["state"] != "online"
     assert not any(world.server.auth_keys[k].account_id for k in world.server.auth_keys)
-    assert_nothing_leaks(sidecar, capfd.readouterr().err, "wrong horse", "correct horse", API_HASH)
+    secrets = [
+        secret("wrong 2FA password", "wrong horse"),
+        secret("2FA password", "correct horse"),
+        *(secret("login code", value, number=True) for value in typed),
+        *api_hash(),
+    ]
+    assert_nothing_leaks(sidecar, capfd.readouterr().err, tmp_path, *secrets)
+    await sidecar.stop()
+    assert_nothing_at_rest(tmp_path, *secrets)
 
 
 async def test_a_wrong_bot_token_is_refused_clearly(
@@ -96,4 +172,7 @@ async def test_a_wrong_bot_token_is_refused_clearly(
         )
     assert raised.value.message == "Telegram refused the bot token."
     assert not any(state.account_id for state in world.server.auth_keys.values())
-    assert_nothing_leaks(sidecar, capfd.readouterr().err, token, API_HASH)
+    secrets = [*bot_token(token), *api_hash()]
+    assert_nothing_leaks(sidecar, capfd.readouterr().err, tmp_path, *secrets)
+    await sidecar.stop()
+    assert_nothing_at_rest(tmp_path, *secrets)

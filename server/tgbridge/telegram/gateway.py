@@ -216,7 +216,7 @@ class Gateway:
             await self._client.sign_in(bot_token=token)
         except (errors.AccessTokenInvalidError, errors.AccessTokenExpiredError) as error:
             raise LoginError("Telegram refused the bot token.") from error
-        await self._report_authorization()
+        await self._logged_in()
         return self.session
 
     async def login_user(self, phone: str, ask: LoginPrompt) -> str:
@@ -239,8 +239,13 @@ class Gateway:
                 await self._client.sign_in(password=password)
             except errors.PasswordHashInvalidError as error:
                 raise LoginError("The two-step verification password is wrong.") from error
-        await self._report_authorization()
+        await self._logged_in()
         return self.session
+
+    async def _logged_in(self) -> None:
+        await self._report_authorization()
+        # Wakes the update loop: its next question to the box is the first resume point.
+        await self._client.catch_up()
 
     async def logout(self) -> bool:
         """Stops connecting at once, then tells Telegram if it can be reached; True when

@@ -160,7 +160,7 @@ async def get_messages(call: Any) -> types.messages.Messages:
             replying = me.messages.get(wanted.id)
             message_id = getattr(getattr(replying, "reply_to", None), "reply_to_msg_id", None)
         message = me.messages.get(message_id) if message_id is not None else None
-        found.append(message or types.MessageEmpty(id=message_id or 0))
+        found.append(message or types.MessageEmpty(id=message_id or 0, peer_id=None))
     users, chats = call.world.entities(me, found)
     return types.messages.Messages(messages=found, topics=[], chats=chats, users=users)
 
