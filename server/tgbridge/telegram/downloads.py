@@ -74,7 +74,7 @@ class Downloads:
     async def _fetch(self, download: Download) -> tuple[Path | None, str | None]:
         try:
             await download.message.download_media(file=str(partial(download.target)))
-        except (ConnectionError, OSError, TimeoutError) as error:
+        except (ConnectionError, OSError, TimeoutError, EOFError) as error:
             self._files.discard(download.target)
             logger.warning("could not download message %s: %s", download.message_id, error)
             return None, f"not saved: the download failed ({type(error).__name__})"

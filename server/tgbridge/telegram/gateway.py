@@ -42,6 +42,8 @@ StateName = Literal["connecting", "online", "offline", "unauthorized"]
 RESOLVE_TIMEOUT = 5.0  # an @username lookup that takes longer is treated as offline
 LOGOUT_TIMEOUT = 5.0
 RECOVERY_BATCH = 100
+# What a lost or refused connection raises (asyncio's IncompleteReadError is an EOFError).
+NETWORK_ERRORS = (ConnectionError, OSError, TimeoutError, EOFError)
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,7 @@ class Gateway:
             return True
         try:
             await self._client.connect()
-        except (TimeoutError, ConnectionError, OSError) as error:
+        except NETWORK_ERRORS as error:
             self._on_state("offline", "Cannot reach Telegram.")
             raise LoginError(f"Cannot reach Telegram ({type(error).__name__}).") from None
         return await self._authorized_and_caught_up()
@@ -257,12 +259,11 @@ class Gateway:
                 await self._supervisor
         told = False
         if self._client.is_connected():
-            with contextlib.suppress(errors.RPCError, ConnectionError, OSError, TimeoutError):
-                told = bool(
-                    await asyncio.wait_for(
-                        self._client(functions.auth.LogOutRequest()), LOGOUT_TIMEOUT
-                    )
-                )
+            try:
+                request = self._client(functions.auth.LogOutRequest())
+                told = bool(await asyncio.wait_for(request, LOGOUT_TIMEOUT))
+            except Exception as error:  # whatever went wrong, Telegram was not told
+                logger.warning("could not tell Telegram about the logout: %r", error)
         if self.account is not None:
             self._accounts.forget_key(self.account.id)
         self.account = None
@@ -283,7 +284,7 @@ class Gateway:
         does not know it; Offline when it is not in the store and Telegram cannot be asked."""
         try:
             peer_id: int = await asyncio.wait_for(self._client.get_peer_id(chat), RESOLVE_TIMEOUT)
-        except (ConnectionError, OSError, TimeoutError) as error:
+        except NETWORK_ERRORS as error:
             raise Offline(str(error)) from None
         return peer_id
 
@@ -303,7 +304,7 @@ class Gateway:
             raise FloodWait(e.seconds) from e
         except errors.RandomIdDuplicateError as error:
             raise AlreadySent() from error
-        except (TimeoutError, errors.ServerError, ConnectionError) as error:
+        except (TimeoutError, errors.ServerError, ConnectionError, EOFError) as error:
             raise TransientError(type(error).__name__) from error
         except (FileNotFoundError, PermissionError, IsADirectoryError) as error:
             raise PermanentError(f"cannot read {error.filename}: {error.strerror}") from error
@@ -410,8 +411,8 @@ class Gateway:
                 await self._client.disconnect()
             except asyncio.CancelledError:
                 raise
-            except (ConnectionError, OSError, TimeoutError) as error:
-                logger.info("connection lost again while resuming: %s", error)
+            except NETWORK_ERRORS as error:
+                logger.info("connection lost again while resuming: %r", error)
                 connected = False
             except Exception as error:
                 failures += 1
@@ -441,7 +442,7 @@ class Gateway:
             try:
                 await self._client.connect()
                 return
-            except (TimeoutError, ConnectionError, OSError) as error:
+            except NETWORK_ERRORS as error:
                 wait = random.uniform(delay / 2, delay)
                 logger.warning("cannot reach Telegram (%s); retry in %.1f s", error, wait)
                 self._on_state("offline", f"Cannot reach Telegram; retrying in {wait:.0f} s.")
@@ -520,8 +521,8 @@ class Gateway:
             ids = list(range(start, start + RECOVERY_BATCH))
             try:
                 batch = await self._client.get_messages(None, ids=ids)
-            except (errors.RPCError, ConnectionError, OSError, TimeoutError) as error:
-                logger.warning("could not fetch missed messages: %s", error)
+            except (errors.RPCError, *NETWORK_ERRORS) as error:
+                logger.warning("could not fetch missed messages: %r", error)
                 return
             found = [m for m in batch if m is not None and not isinstance(m, types.MessageEmpty)]
             if not found:

@@ -92,6 +92,14 @@ class Outbox:
             self._workers[chat_id] = asyncio.create_task(self._drain(chat_id))
             self._workers[chat_id].add_done_callback(lambda _: self.wake())
 
+    def account_changed(self) -> None:
+        """Another account (or none) is logged in: the old one's workers and waits end
+        (a send cut on the wire is resent with its random_id), the new one's start."""
+        for worker in self._workers.values():
+            worker.cancel()
+        self._workers.clear()
+        self._wakeup.set()
+
     def resume(self) -> None:
         """The connection is back: cut short every network back-off."""
         self._resume.set()

@@ -287,8 +287,9 @@ class TelegramService:
 
     def _set_account(self, account: Account | None) -> None:
         """Another account (or none): its sends go on, the others' say what they wait for."""
-        self._account = account
-        self._outbox.wake()
+        if account != self._account:
+            self._account = account
+            self._outbox.account_changed()
         for send_id in self._outbox_store.queued_sends(except_account=self._account_id()):
             status = self._outbox_store.status(send_id)
             if status is not None:

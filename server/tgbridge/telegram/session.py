@@ -42,7 +42,6 @@ class StoreSession(StringSession):  # type: ignore[misc]
         self._accounts.save_peers(account_id, self._entities)
         self._update_states = {p.entity_id: _state(p) for p in self._accounts.positions(account_id)}
 
-
     def save_position(self, positions: list[UpdatePosition]) -> None:
         """Saves a resume point (one the gateway found safe: everything before it is
         stored); kept until bind() when the account is not known yet."""
