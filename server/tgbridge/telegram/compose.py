@@ -9,6 +9,7 @@ from typing import Any
 
 from tgbridge.errors import BridgeError
 from tgbridge.protocol import CodeSelection, SendParams
+from tgbridge.store.files import private_dir, write_private
 from tgbridge.store.outbox_store import NewMessage
 from tgbridge.telegram.render import AsDocument, Part, caption, code_block, parse_markdown, render
 
@@ -50,10 +51,8 @@ def _header(code: CodeSelection) -> str:
 
 
 def _document(document: AsDocument, outgoing_dir: Path) -> NewMessage:
-    folder = outgoing_dir / uuid.uuid4().hex
-    folder.mkdir(parents=True)
-    path = folder / document.file_name
-    path.write_bytes(document.content.encode())  # bytes: no newline translation
+    folder = private_dir(outgoing_dir / uuid.uuid4().hex)
+    path = write_private(folder / document.file_name, document.content.encode())
     # "copy": the file is ours, under outgoing/, and is removed once sent.
     payload = {"path": str(path), **_payload(document.caption, "caption"), "copy": True}
     return NewMessage("file", payload)

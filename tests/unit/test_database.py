@@ -1,0 +1,58 @@
+"""The database: several processes may open a new one at once; a queued send is on disk
+before it is reported; the files are private."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+from pathlib import Path
+
+from tgbridge.store.database import MIGRATIONS, open_database
+from tgbridge.store.outbox_store import NewMessage, OutboxStore
+
+OPENERS = 4
+
+
+def _open_after(barrier: multiprocessing.synchronize.Barrier, path: str) -> int:
+    barrier.wait()
+    db = open_database(Path(path))
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def test_processes_opening_a_new_database_at_once_all_work(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "tgbridge.db"
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        barrier = manager.Barrier(OPENERS)
+        with context.Pool(OPENERS) as pool:
+            versions = pool.starmap(_open_after, [(barrier, str(path))] * OPENERS)
+    assert versions == [len(MIGRATIONS)] * OPENERS
+    db = sqlite3.connect(path)
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"outbox", "messages", "accounts", "update_state", "peers"} <= tables
+
+
+def test_the_commit_that_queues_a_send_is_forced_to_disk(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "tgbridge.db")
+    statements: list[str] = []
+    db.set_trace_callback(statements.append)
+    OutboxStore(db).enqueue(1, [NewMessage("text", {"text": "hi"})], None, account_id=1)
+    commit = statements.index("COMMIT")
+    full = [n for n, sql in enumerate(statements) if sql == "PRAGMA synchronous = FULL"]
+    assert full and full[0] < commit
+    assert statements[-1] == "PRAGMA synchronous = NORMAL"  # the rest of the traffic stays fast
+
+
+def test_the_database_and_its_folder_are_private_even_when_made_loosely(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    folder.mkdir(mode=0o755)
+    path = folder / "tgbridge.db"
+    path.touch(mode=0o644)
+    os.chmod(path, 0o644)
+    db = open_database(path)
+    OutboxStore(db).enqueue(1, [NewMessage("text", {"text": "hi"})], None, account_id=1)
+    assert os.stat(folder).st_mode & 0o777 == 0o700
+    for name in ("tgbridge.db", "tgbridge.db-wal", "tgbridge.db-shm"):
+        assert os.stat(folder / name).st_mode & 0o777 == 0o600, name
