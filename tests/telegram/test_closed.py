@@ -88,3 +88,31 @@ async def test_a_gap_telegram_will_not_hand_over_is_said_and_fetched_from_histor
     assert "80 updates" in gap["detail"] and gap["since"] is not None
     assert [m["text"] for m in inbound(sidecar)] == texts
     assert await history_texts(sidecar, world.user.id) == ["before the gap", *texts]
+
+
+async def test_a_crash_in_the_middle_of_catching_up_loses_nothing(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    server = world.server
+    server.difference_slice = 1000  # one big batch: the crash lands inside it
+    sidecar = await start_sidecar(world, sidecars, tmp_path)
+    session = await bot_login(sidecar, world)
+    await sidecar.stop()
+    texts = [f"catch-up #{n:03d}" for n in range(300)]
+    for text in texts:
+        server.phone(world.user).send(world.bot, text)
+
+    sidecar = await start_sidecar(world, sidecars, tmp_path)
+    await connect(sidecar, session)
+    await sidecar.wait_for(lambda: inbound(sidecar) or None, within=30)
+    await sidecar.kill()
+    first = [m["text"] for m in inbound(sidecar)]
+    assert len(first) < len(texts)  # the crash came before the batch was done
+
+    sidecar = await start_sidecar(world, sidecars, tmp_path)
+    await connect(sidecar, session)
+    await sidecar.wait_for(lambda: texts[-1] in [m["text"] for m in inbound(sidecar)], within=60)
+    assert await history_texts(sidecar, world.user.id) == texts
+    second = [m["text"] for m in inbound(sidecar)]
+    assert not set(first) & set(second)  # what the first run stored is not delivered again
+    assert second == sorted(set(second)) and first == sorted(set(first))  # in order, once

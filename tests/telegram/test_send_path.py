@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from telethon.tl import functions
 
-from tests.telegram.harness import Sidecar, World, online_bot
+from tests.telegram.harness import Sidecar, World, bot_login, connect, online_bot, start_sidecar
 
 
 def modes_under(root: Path) -> list[tuple[str, int, bool]]:
@@ -104,3 +104,18 @@ async def test_everything_under_the_state_dir_is_private(
         assert mode == (0o700 if is_dir else 0o600), f"{path} is {oct(mode)}"
     # The copy made to send the long text as a document is gone once sent.
     assert not any("outgoing" in path and not is_dir for path, _, is_dir in found)
+
+
+async def test_a_connection_task_that_dies_unexpectedly_says_so_and_is_retried(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    sidecar = await start_sidecar(world, sidecars, tmp_path)
+    session = await bot_login(sidecar, world)
+    await sidecar.stop()
+    # An answer the connection code never expects, once, while it resumes.
+    world.server.faults.answer_error(functions.users.GetUsersRequest, 400, "SOMETHING_ODD")
+    sidecar = await start_sidecar(world, sidecars, tmp_path)
+    await connect(sidecar, session)
+    states = [c["connection"] for c in sidecar.of("tgbridge/connectionChanged")]
+    failed = next(s for s in states if s["state"] == "offline")
+    assert "Internal error" in failed["detail"] and "retrying" in failed["detail"]

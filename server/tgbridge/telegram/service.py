@@ -93,7 +93,7 @@ class TelegramService:
         self._on_status = on_status
         self._on_message = on_message
         self._on_gap = on_gap
-        db = open_database(state_dir / "tgbridge.db")
+        self._db = db = open_database(state_dir / "tgbridge.db")
         self._outbox_store = OutboxStore(db)
         self._history = HistoryStore(db)
         self._accounts = AccountStore(db)
@@ -216,6 +216,7 @@ class TelegramService:
                 await self._outbox_task
         if self._gateway:
             await self._gateway.stop()
+        self._db.close()  # the last connection to close folds the WAL into the database
 
     async def _chat_id(self, chat: str | None) -> tuple[int, str | None]:
         """The chat's id; (0, name) for a name that must wait to be resolved online."""
