@@ -98,9 +98,11 @@ export async function logIn(client: BaseLanguageClient, secrets: vscode.SecretSt
 }
 
 export async function logOut(client: BaseLanguageClient | undefined, secrets: vscode.SecretStorage): Promise<void> {
-  if (client) await request(client, "tgbridge/logout", {});
+  const result = client ? await request(client, "tgbridge/logout", {}) : undefined;
   await secrets.delete(SECRET_KEY);
-  void vscode.window.showInformationMessage("tgbridge: logged out; the session was removed from this editor.");
+  const removed = "the session was removed from this editor.";
+  if (result && !result.telegramTold) void vscode.window.showWarningMessage(`tgbridge: ${result.detail} ${removed}`);
+  else void vscode.window.showInformationMessage(`tgbridge: ${result?.detail ?? "Logged out."} ${removed}`);
 }
 
 function ask(

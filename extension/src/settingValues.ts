@@ -16,7 +16,7 @@ export interface InspectedSetting<T = unknown> {
   workspaceFolderValue?: T;
 }
 
-export const USER_ONLY_SETTINGS: ReadonlySet<string> = new Set(["python", "stateDir", "defaultChat", "dataCenter"]);
+export const USER_ONLY_SETTINGS: ReadonlySet<string> = new Set(["python", "stateDir", "defaultChat", "dataCenter", "maxStoredMb"]);
 
 /** The settings the sidecar receives in initializationOptions. */
 export const SERVER_SETTINGS = [
@@ -25,6 +25,7 @@ export const SERVER_SETTINGS = [
   "defaultChat",
   "documentAbove",
   "maxDownloadMb",
+  "maxStoredMb",
   "dataCenter",
 ] as const;
 

@@ -131,7 +131,9 @@ export class Sidecar implements vscode.Disposable {
     onNotification(client, "tgbridge/messageStatus", (status) => {
       if (status.state === "failed") void showErrorWithLogs(`tgbridge: a message was not sent: ${status.error ?? "unknown reason"}`);
       else if (status.state === "sent") vscode.window.setStatusBarMessage("$(check) Sent to Telegram", 4000);
+      else if (status.detail) vscode.window.setStatusBarMessage(`$(clock) tgbridge: ${status.detail}`, 8000);
     });
+    onNotification(client, "tgbridge/historyGap", (gap) => void vscode.window.showWarningMessage(`tgbridge: ${gap.detail}`));
     answerLoginQuestions(client);
     try {
       await client.start();

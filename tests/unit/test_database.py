@@ -56,3 +56,24 @@ def test_the_database_and_its_folder_are_private_even_when_made_loosely(tmp_path
     assert os.stat(folder).st_mode & 0o777 == 0o700
     for name in ("tgbridge.db", "tgbridge.db-wal", "tgbridge.db-shm"):
         assert os.stat(folder / name).st_mode & 0o777 == 0o600, name
+
+
+def test_an_older_database_keeps_its_history_and_search(tmp_path: Path) -> None:
+    from tgbridge.store import database
+    from tgbridge.store.history import HistoryStore
+
+    path = tmp_path / "tgbridge.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:2]:
+        for statement in database._statements(script):
+            old.execute(statement)
+    old.execute("PRAGMA user_version = 2")
+    old.execute(
+        "INSERT INTO messages (chat_id, message_id, sender_id, outgoing, text, date)"
+        " VALUES (42, 7, 99, 0, 'the deploy finished', 1000.0)"
+    )
+    old.close()
+    page = HistoryStore(open_database(path)).page(search="deploy")
+    assert [(m.chat_id, m.message_id, m.text, m.account_id) for m in page.messages] == [
+        (42, 7, "the deploy finished", 0)
+    ]

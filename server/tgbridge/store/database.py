@@ -11,6 +11,20 @@ from pathlib import Path
 
 from tgbridge.store.files import private_dir
 
+# The history's full-text index follows the messages table (created again by migration 3).
+_FTS_TRIGGERS = """
+    CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+    END;
+    CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+    END;
+    CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END;
+"""
+
 MIGRATIONS = [
     """
     CREATE TABLE outbox (
@@ -44,17 +58,8 @@ MIGRATIONS = [
         UNIQUE (chat_id, message_id)
     );
     CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='rowid');
-    CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
-    END;
-    CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
-        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
-    END;
-    CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
-        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-    END;
-    """,
+    """
+    + _FTS_TRIGGERS,
     # A key the editor picks per send: a request retried after a sidecar restart is
     # answered with the send it already queued, never queued twice.
     """
@@ -92,16 +97,9 @@ MIGRATIONS = [
     DROP TRIGGER messages_ad;
     DROP TABLE messages;
     ALTER TABLE messages_by_account RENAME TO messages;
-    CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
-    END;
-    CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
-        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
-    END;
-    CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
-        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-    END;
+    """
+    + _FTS_TRIGGERS
+    + """
 
     CREATE TABLE accounts (
         id INTEGER PRIMARY KEY,
