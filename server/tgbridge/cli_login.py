@@ -56,8 +56,8 @@ async def _login(api_id: int, api_hash: str, bot_token: str | None, phone: str |
     return 0
 
 
-async def _ignore(_: object) -> None:
-    return None
+async def _ignore(_: object) -> bool:
+    return False
 
 
 def login(bot: bool, phone: str | None, api_id: int) -> int:

@@ -114,7 +114,9 @@ async def _through_sidecar(
 ) -> float:
     since = len(server.requests)
     started = time.monotonic()
-    result = await sidecar.request("tgbridge/send", {"chat": str(chat.id), "text": f"ours {n}"})
+    # As the editor sends: with a client key (the send is flushed to disk after the wire).
+    params = {"chat": str(chat.id), "text": f"ours {n}", "clientKey": f"bench-{n}"}
+    result = await sidecar.request("tgbridge/send", params)
     arrived = await server.wait_request(functions.messages.SendMessageRequest, after=since)
     await sidecar.wait_for(
         lambda: any(

@@ -188,3 +188,22 @@ async def test_send_selection_and_files_from_the_editor_arrive(
     messages = await phone.wait_messages(2, sender=world.bot)
     assert messages[1].message == "the report"
     assert phone.file_of(messages[1]) == payload.read_bytes()
+
+
+async def test_a_download_cut_by_a_clean_stop_is_recorded_as_incomplete(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    sidecar = await online_bot(world, sidecars, tmp_path / "state")
+    phone = world.server.phone(world.user)
+    stall = world.server.faults.stall(functions.upload.GetFileRequest)
+    phone.send_file(world.bot, b"z" * 300_000, "cut.bin", caption="cut short")
+    await asyncio.wait_for(stall.reached.wait(), 20)
+    await sidecar.stop()  # the download never finishes: the stop must not wait for it
+    stall.release()
+    sidecar = await online_bot(world, sidecars, tmp_path / "state")
+    history = await sidecar.request("tgbridge/history", {"search": "cut"})
+    [entry] = history["messages"]
+    assert entry["filePath"] is None and not entry["filePending"]
+    assert entry["fileNote"].startswith("incomplete")
+    leftovers = await asyncio.to_thread(lambda: list((tmp_path / "state").rglob("*.part")))
+    assert leftovers == []

@@ -34,7 +34,7 @@ def test_processes_opening_a_new_database_at_once_all_work(tmp_path: Path) -> No
     assert {"outbox", "messages", "accounts", "update_state", "peers"} <= tables
 
 
-def test_the_commit_that_queues_a_send_is_forced_to_disk(tmp_path: Path) -> None:
+def test_a_send_without_a_key_is_forced_to_disk_at_its_commit(tmp_path: Path) -> None:
     db = open_database(tmp_path / "tgbridge.db")
     statements: list[str] = []
     db.set_trace_callback(statements.append)
@@ -43,6 +43,24 @@ def test_the_commit_that_queues_a_send_is_forced_to_disk(tmp_path: Path) -> None
     full = [n for n, sql in enumerate(statements) if sql == "PRAGMA synchronous = FULL"]
     assert full and full[0] < commit
     assert statements[-1] == "PRAGMA synchronous = NORMAL"  # the rest of the traffic stays fast
+
+
+def test_a_send_the_editor_names_gets_the_same_random_ids_even_if_its_row_is_lost(
+    tmp_path: Path,
+) -> None:
+    parts = [NewMessage("text", {"text": "part 1"}), NewMessage("text", {"text": "part 2"})]
+
+    def random_ids(folder: str, key: str) -> list[int]:
+        db = open_database(tmp_path / folder / "tgbridge.db")
+        send_id = OutboxStore(db).enqueue(1, parts, None, account_id=1, client_key=key)
+        rows = db.execute("SELECT random_id FROM outbox WHERE send_id = ? ORDER BY id", (send_id,))
+        return [row[0] for row in rows]
+
+    before_the_power_cut = random_ids("a", "key-1")
+    after_it = random_ids("b", "key-1")  # the row was lost: the editor's retry writes it again
+    assert before_the_power_cut == after_it and len(set(after_it)) == 2
+    assert set(random_ids("c", "key-2")).isdisjoint(after_it)
+    assert all(0 < value < 2**63 for value in after_it)
 
 
 def test_the_database_and_its_folder_are_private_even_when_made_loosely(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +141,22 @@ async def test_a_send_needs_exactly_one_thing_and_a_chat(tmp_path: Path) -> None
     with pytest.raises(BridgeError, match="nothing to send"):
         await telegram.send(SendParams(chat="42", text="   "))
     assert queued_rows(tmp_path) == []
+
+
+async def test_queued_is_said_only_once_the_send_survives_a_power_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    telegram = TelegramService(
+        tmp_path,
+        Settings(),
+        on_connection=lambda state: None,
+        on_status=lambda status: events.append(status.state),
+        on_message=lambda message: None,
+        gateway_factory=OfflineGateway,  # type: ignore[arg-type]
+    )
+    await telegram.connect(Credentials(1, "hash", "session"))
+    synced = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append("fsync"), synced(fd))[1])
+    await telegram.send(SendParams(chat="42", text="hi", client_key="k1"))
+    assert events[-1] == "queued" and "fsync" in events[:-1]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tgbridge.store.files import private_dir
+
+BUSY_TIMEOUT_MS = 10_000
 
 # The history's full-text index follows the messages table (created again by migration 3).
 _FTS_TRIGGERS = """
@@ -140,8 +143,8 @@ def open_database(path: Path) -> sqlite3.Connection:
             _create_private(path.parent / name)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.row_factory = sqlite3.Row
-    db.execute("PRAGMA busy_timeout = 10000")  # first: two processes may open it at once
-    db.execute("PRAGMA journal_mode = WAL")
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # several processes may open it
+    _use_wal(db)
     # NORMAL in WAL mode survives a killed process; a commit that must also survive a power
     # cut (a send becoming "queued") asks for FULL around itself (see `durable`).
     db.execute("PRAGMA synchronous = NORMAL")
@@ -170,6 +173,33 @@ def durable(db: sqlite3.Connection) -> Iterator[None]:
             yield
     finally:
         db.execute("PRAGMA synchronous = NORMAL")
+
+
+def flush(db: sqlite3.Connection) -> None:
+    """Forces what is committed to disk, as synchronous=FULL would have at the commit: the
+    WAL's new frames (or, after a checkpoint, the database file) are fsynced."""
+    path = Path(db.execute("PRAGMA database_list").fetchone()["file"])
+    for name in (f"{path.name}-wal", path.name):
+        with contextlib.suppress(FileNotFoundError):
+            descriptor = os.open(path.with_name(name), os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switches to WAL. Two processes doing it on a new file at once get "database is
+    locked" without SQLite's busy handler being asked, so the wait is done here."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _create_private(path: Path) -> None:

@@ -1,13 +1,16 @@
 """The outbox table: every outgoing Telegram message, from queued to sent or failed.
 
 Each row's MTProto `random_id` is chosen once, when the row is written, so a resend after
-a crash carries the same id and Telegram deduplicates it. A row belongs to the account
+a crash carries the same id and Telegram deduplicates it. A send the editor names with a
+`client_key` gets random ids derived from that key, so even a row lost to a power cut
+comes back with the same ids when the editor retries. A row belongs to the account
 that queued it and only ever goes out from that account. A row for an `@username` that
 could not be resolved yet (offline) waits with chat id 0 and its `chat_ref`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import sqlite3
@@ -16,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tgbridge.store.database import durable
+from tgbridge.store.database import durable, flush, transaction
 
 RowKind = Literal["text", "file"]
 SendState = Literal["queued", "sent", "failed"]
@@ -65,11 +68,16 @@ class OutboxStore:
         client_key: str | None = None,
         chat_ref: str | None = None,
     ) -> int:
-        """Writes the messages of one send; returns its send id once the commit is on disk
-        (it survives a power cut). A send with a `client_key` already queued returns that
-        send's id and writes nothing. `chat_id` 0 with `chat_ref`: resolved later."""
+        """Writes the messages of one send; returns its send id. A send with a `client_key`
+        already queued returns that send's id and writes nothing. `chat_id` 0 with
+        `chat_ref`: resolved later.
+
+        Without a `client_key` the commit is on disk before this returns (it survives a
+        power cut). With one, the caller may put the message on the wire first and `flush()`
+        before it reports the send queued: a resend of a row lost in between carries the
+        same random ids, which Telegram drops."""
         now = time.time()
-        with durable(self._db):
+        with durable(self._db) if client_key is None else transaction(self._db):
             if client_key is not None:
                 known = self._db.execute(
                     "SELECT send_id FROM outbox WHERE client_key = ?", (client_key,)
@@ -87,7 +95,7 @@ class OutboxStore:
                         message.kind,
                         json.dumps(message.payload),
                         reply_to if index == 0 else None,
-                        secrets.randbits(63),
+                        _random_id(client_key, index),
                         now,
                         account_id,
                         chat_ref,
@@ -100,6 +108,10 @@ class OutboxStore:
                         (send_id, client_key, send_id),
                     )
         return send_id
+
+    def flush(self) -> None:
+        """Makes every commit so far survive a power cut."""
+        flush(self._db)
 
     def chats_with_queued(self, account_id: int) -> list[int]:
         rows = self._db.execute(
@@ -205,3 +217,11 @@ class OutboxStore:
             error=next((row["error"] for row in rows if row["error"]), None),
             account_id=rows[0]["account_id"],
         )
+
+
+def _random_id(client_key: str | None, index: int) -> int:
+    """The MTProto random_id of one part: from the editor's key when it gave one."""
+    if client_key is None:
+        return secrets.randbits(63)
+    digest = hashlib.blake2b(f"{client_key}\n{index}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1

@@ -20,7 +20,7 @@ import logging
 import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -99,7 +99,7 @@ class Offline(Exception):
 
 
 OnState = Callable[[StateName, str], None]
-OnIncoming = Callable[[Incoming], Awaitable[None]]
+OnIncoming = Callable[[Incoming], Awaitable[bool]]  # False: the store had it already
 OnAccount = Callable[[Account | None], None]
 # (pts we had, pts Telegram jumped to, messages fetched instead)
 OnTooLong = Callable[[TooLong, int], Awaitable[None]]
@@ -161,11 +161,12 @@ class Gateway:
         self._reconnect_cap = reconnect_cap
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
-        self._online = asyncio.Event()
         self.account: Account | None = None
         self._inbox: asyncio.Queue[_Item | None] = asyncio.Queue()  # None: drained, stop
         self._peers: dict[int, Any] = {}  # input peers already resolved, by chat id
         self._downloads = Downloads(files, on_file) if on_file and files else None
+        if self._downloads is None:
+            self._files = None
         self._inbox_task = asyncio.create_task(self._deliver_inbox())
         self._client.add_event_handler(self._new_message, events.NewMessage())
         self._client.add_event_handler(self._edited_message, events.MessageEdited())
@@ -383,7 +384,6 @@ class Gateway:
         self._session.bind(account.id)
         self.account = account
         self._on_account(account)
-        self._online.set()
         self._on_state("online", f"Online as {name}.")
         return True
 
@@ -404,7 +404,6 @@ class Gateway:
                     await self._client.disconnected
                 if self._closing:
                     return
-                self._online.clear()
                 self._on_state("offline", "Connection to Telegram lost; reconnecting…")
                 # A full disconnect ends Telethon's update loop: connect() starts a new
                 # one, and two loops on one message box corrupt it.
@@ -481,28 +480,23 @@ class Gateway:
                 logger.exception("could not take in %s", type(item).__name__)
 
     async def _take_in(self, message: Any, edited: bool) -> None:
+        """Stores one message; a new one's file goes to the download queue."""
         incoming = _incoming(message, edited=edited)
-        download = None if edited else self._download_for(incoming, message)
-        if download is not None:
-            incoming = _with(incoming, file_pending=True)
-        elif not edited and (message.document or message.photo) and self._files is not None:
-            size = message.file.size or 0
+        has_file = (
+            not edited and self._downloads is not None and bool(message.document or message.photo)
+        )
+        size = (message.file.size or 0) if has_file else 0
+        if has_file and size > self._max_download_bytes:
             note = f"not saved: {size} bytes is over the {self._max_download_bytes}-byte limit"
-            incoming = _with(incoming, file_note=note)
-        await self._on_incoming(incoming)
-        if download is not None and self._downloads is not None:
-            self._downloads.add(download)
-
-    def _download_for(self, incoming: Incoming, message: Any) -> Download | None:
-        if self._files is None or self._downloads is None:
-            return None
-        if not (message.document or message.photo):
-            return None
-        if (message.file.size or 0) > self._max_download_bytes:
-            return None
+            incoming, has_file = replace(incoming, file_note=note), False
+        elif has_file:
+            incoming = replace(incoming, file_pending=True)
+        stored = await self._on_incoming(incoming)  # False: known already, delivered again
+        if not (stored and has_file and self._files and self._downloads):
+            return
         name = message.file.name or f"{incoming.message_id}{message.file.ext or ''}"
         target = self._files.reserve(incoming.chat_id, incoming.message_id, name)
-        return Download(incoming.chat_id, incoming.message_id, message, target)
+        self._downloads.add(Download(incoming.chat_id, incoming.message_id, message, target))
 
     async def _recover(self, gap: TooLong) -> None:
         """Telegram skipped a long gap: fetch the messages after the last one stored, by
@@ -540,12 +534,6 @@ class Gateway:
 
 def _is_file(path: Path) -> bool:
     return os.path.isfile(path)
-
-
-def _with(incoming: Incoming, **changes: Any) -> Incoming:
-    from dataclasses import replace
-
-    return replace(incoming, **changes)
 
 
 def _incoming(message: Any, *, edited: bool) -> Incoming:

@@ -192,6 +192,7 @@ class TelegramService:
         # wire, before this answer and the "queued" report are written: the send comes first.
         for _ in range(3):
             await asyncio.sleep(0)
+        self._outbox_store.flush()  # "queued" is said only once it survives a power cut
         self._report_queued(send_id)
         return send_id
 
@@ -350,7 +351,7 @@ class TelegramService:
             self._files.remove_outgoing(Path(path))
         return telegram_id
 
-    async def _on_incoming(self, incoming: Incoming) -> None:
+    async def _on_incoming(self, incoming: Incoming) -> bool:
         note = incoming.file_note
         stored = StoredMessage(
             account_id=self._account_id(),
@@ -366,8 +367,9 @@ class TelegramService:
             file_state=FILE_DOWNLOADING if incoming.file_pending else note,
         )
         if not self._history.record(stored):
-            return  # delivered again after a restart: the editor has it already
+            return False  # delivered again after a restart: the editor has it already
         await self._tell_editor(_chat_message(stored, edited=incoming.edited))
+        return True
 
     async def _on_file(
         self, chat_id: int, message_id: int, path: Path | None, note: str | None
