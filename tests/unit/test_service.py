@@ -157,6 +157,11 @@ async def test_queued_is_said_only_once_the_send_survives_a_power_cut(
     )
     await telegram.connect(Credentials(1, "hash", "session"))
     synced = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (events.append("fsync"), synced(fd))[1])
+
+    def fsync(descriptor: int) -> None:
+        events.append("fsync")
+        synced(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
     await telegram.send(SendParams(chat="42", text="hi", client_key="k1"))
     assert events[-1] == "queued" and "fsync" in events[:-1]
