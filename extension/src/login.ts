@@ -100,9 +100,14 @@ export async function logIn(client: BaseLanguageClient, secrets: vscode.SecretSt
 export async function logOut(client: BaseLanguageClient | undefined, secrets: vscode.SecretStorage): Promise<void> {
   const result = client ? await request(client, "tgbridge/logout", {}) : undefined;
   await secrets.delete(SECRET_KEY);
-  const removed = "the session was removed from this editor.";
-  if (result && !result.telegramTold) void vscode.window.showWarningMessage(`tgbridge: ${result.detail} ${removed}`);
-  else void vscode.window.showInformationMessage(`tgbridge: ${result?.detail ?? "Logged out."} ${removed}`);
+  if (result && !result.telegramTold) {
+    void vscode.window.showWarningMessage(
+      "tgbridge: logged out here, but Telegram could not be reached and was not told: end the session in " +
+        "Telegram's Settings → Devices. The session was removed from this editor.",
+    );
+  } else {
+    void vscode.window.showInformationMessage("tgbridge: logged out; the session was removed from this editor.");
+  }
 }
 
 function ask(

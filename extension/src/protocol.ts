@@ -73,7 +73,9 @@ export interface ErrorData {
     | "login_failed"
     | "invalid_settings"
     | "invalid_params"
-    | "internal";
+    | "internal"
+    | "hub_version"
+    | "hub_unavailable";
   field: string | null;
 }
 export interface Notifications {
@@ -183,6 +185,7 @@ export interface ConnectParams {
  */
 export interface StatusResult {
   connection: ConnectionState;
+  hubPid: number | null;
   python: PythonInfo;
   settingsError: string | null;
   version: string;

@@ -10,8 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from tgbridge import __version__, logs
 from tgbridge.errors import BridgeError
-from tgbridge.methods import CONNECTION_CHANGED, HISTORY_GAP, MESSAGE, MESSAGE_STATUS
+from tgbridge.methods import CONNECT, CONNECTION_CHANGED, HISTORY, LOGIN, LOGOUT, SEND
 from tgbridge.protocol import (
+    HUB_PROTOCOL_VERSION,
+    NOTIFICATIONS,
+    AskLoginParams,
+    AskLoginResult,
+    AttachParams,
     CodeSelection,
     ConnectionChangedParams,
     ConnectionState,
@@ -32,10 +37,15 @@ from tgbridge.protocol import (
 from tgbridge.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from tgbridge.hub.link import HubLink
     from tgbridge.telegram.gateway import LoginPrompt
-    from tgbridge.telegram.service import TelegramService
 
 Notify = Callable[[str, Model], None]
+
+
+def dump(model: Model) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)
+
 
 NOT_CONFIGURED = ConnectionState(state="not configured", detail="Telegram is not configured yet.")
 
@@ -49,7 +59,8 @@ class Bridge:
         self.settings_error: BridgeError | None = None
         self.workspace_folders: list[WorkspaceFolder] = []
         self.connection = NOT_CONFIGURED
-        self._telegram: TelegramService | None = None
+        self._link: HubLink | None = None
+        self._ask: LoginPrompt | None = None
 
     def configure(self, editor_settings: Mapping[str, Any]) -> None:
         """Applies the editor's settings; a bad one is kept as the error to answer with."""
@@ -75,30 +86,34 @@ class Bridge:
             connection=self.connection,
             python=PythonInfo(executable=sys.executable, version=platform.python_version()),
             settings_error=self.settings_error.message if self.settings_error else None,
+            hub_pid=self._link.hub_pid if self._link else None,
         )
 
     async def connect(self, params: ConnectParams) -> StatusResult:
         """Connects with the credentials the editor kept from the last login."""
-        from tgbridge.telegram.gateway import Credentials
-
-        service = self._service()
-        await service.connect(Credentials(params.api_id, params.api_hash, params.session))
+        await (await self._hub()).request(CONNECT, dump(params))
         return self.status()
 
     async def login(self, params: LoginParams, ask: LoginPrompt) -> LoginResult:
-        session = await self._service().login(params, ask)
-        return LoginResult(session=session, connection=self.connection)
+        """Logs in through the hub, which asks its questions back through this window."""
+        hub = await self._hub()
+        self._ask = ask
+        try:
+            answer = await hub.request(LOGIN, dump(params))
+        finally:
+            self._ask = None
+        return LoginResult.model_validate(answer)
 
     async def logout(self) -> LogoutResult:
-        if self._telegram is None:
-            return LogoutResult(telegram_told=False, detail="Not logged in.")
-        return await self._telegram.logout()
+        return LogoutResult.model_validate(await (await self._hub()).request(LOGOUT, {}))
 
     async def send(self, params: SendParams) -> SendResult:
-        return SendResult(send_id=await self.require_telegram().send(params))
+        self.require_telegram()
+        return SendResult.model_validate(await (await self._hub()).request(SEND, dump(params)))
 
     async def history(self, params: HistoryParams) -> HistoryResult:
-        return self._service().history(params)
+        answer = await (await self._hub()).request(HISTORY, dump(params))
+        return HistoryResult.model_validate(answer)
 
     async def send_selection(self, args: SendSelectionArgs, text: str, language: str) -> SendResult:
         code = CodeSelection(
@@ -107,35 +122,55 @@ class Bridge:
         return await self.send(SendParams(code=code))
 
     async def shutdown(self) -> None:
-        """The editor asked the sidecar to stop: a clean stop of the service."""
-        telegram, self._telegram = self._telegram, None
-        if telegram is not None:
-            await telegram.stop()
+        """The editor closes the window: it detaches; the hub stays for the others."""
+        link, self._link = self._link, None
+        if link is not None:
+            await link.close()
 
-    def require_telegram(self) -> TelegramService:
-        if self._telegram is None:
+    def require_telegram(self) -> None:
+        """Refuses at once when this window never connected or logged in."""
+        if self._link is None:
             raise BridgeError(
                 "not_connected",
                 "Not connected to Telegram: log in first (tgbridge: Log In). "
                 f"Connection: {self.connection.detail}",
             )
-        return self._telegram
 
-    def _service(self) -> TelegramService:
-        """The Telegram service, built on first use (Telethon stays off the cold start)."""
-        if self._telegram is None:
-            from tgbridge.telegram.service import TelegramService
+    async def _hub(self) -> HubLink:
+        """The line to the hub, made on first use (Telethon and the hub stay off the
+        window's cold start)."""
+        if self._link is None:
+            from tgbridge.hub.link import HubLink
 
             settings = self.require_settings()
-            self._telegram = TelegramService(
+            attach = AttachParams(
+                protocol_version=HUB_PROTOCOL_VERSION,
+                kind="window",
+                folders=self.workspace_folders,
+            )
+            link = HubLink(
                 state_dir(settings),
                 settings,
-                on_connection=self.set_connection,
-                on_status=lambda status: self._notify(MESSAGE_STATUS, status),
-                on_message=lambda message: self._notify(MESSAGE, message),
-                on_gap=lambda gap: self._notify(HISTORY_GAP, gap),
+                attach,
+                on_pushed=self._pushed,
+                on_ask=self._ask_editor,
+                on_state=self.set_connection,
             )
-        return self._telegram
+            await link.start()
+            self._link = link
+        return self._link
+
+    def _pushed(self, method: str, params: dict[str, Any]) -> None:
+        """What the hub tells this window, passed on to the editor."""
+        if method == CONNECTION_CHANGED:
+            self.set_connection(ConnectionChangedParams.model_validate(params).connection)
+        elif (model := NOTIFICATIONS.get(method)) is not None:
+            self._notify(method, model.model_validate(params))
+
+    async def _ask_editor(self, params: dict[str, Any]) -> dict[str, Any]:
+        question = AskLoginParams.model_validate(params)
+        value = await self._ask(question.kind, question.prompt) if self._ask else None
+        return dump(AskLoginResult(value=value))
 
     def require_settings(self) -> Settings:
         if self.settings_error is not None:

@@ -30,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--bot", action="store_true", help="log in as your bot")
     who.add_argument("--phone", help="log in as your account (the number, with country code)")
     commands.add_parser("logout", help="forget the command line's session")
+    hub = commands.add_parser(
+        "hub",
+        help="run the hub: the one Telegram connection every window and the CLI share",
+        description="Started on demand by the first client; `tgbridge hub stop` ends it.",
+    )
+    hub.add_argument("action", nargs="?", choices=["run", "stop"], default="run")
     return parser
 
 
@@ -40,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
 
         serve(log_level=args.log_level)
         return 0
+    if args.command == "hub":
+        from tgbridge.cli_hub import hub
+
+        return hub(args.action)
     from tgbridge import cli_login
 
     if args.command == "login":

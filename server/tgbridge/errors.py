@@ -11,6 +11,8 @@ ErrorCode = Literal[
     "invalid_settings",
     "invalid_params",
     "internal",
+    "hub_version",
+    "hub_unavailable",
 ]
 
 

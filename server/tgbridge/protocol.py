@@ -19,6 +19,9 @@ from tgbridge.methods import (
     CONNECTION_CHANGED,
     HISTORY,
     HISTORY_GAP,
+    HUB_ATTACH,
+    HUB_CHOOSE_WORKSPACE,
+    HUB_STOP,
     LOGIN,
     LOGOUT,
     MESSAGE,
@@ -72,6 +75,7 @@ class StatusResult(Model):
     connection: ConnectionState
     python: PythonInfo
     settings_error: str | None = None
+    hub_pid: int | None = None  # the hub this window is attached to, once it is
 
 
 class ConnectionChangedParams(Model):
@@ -242,4 +246,39 @@ CLIENT_REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
 }
 COMMANDS: dict[str, type[Model]] = {
     SEND_SELECTION_COMMAND: SendSelectionArgs,
+}
+
+
+# ---- hub-only members: the local socket between the hub and its clients -------------
+
+# Raised when a message on the socket changes meaning; a window and a hub of different
+# versions say so instead of misunderstanding each other.
+HUB_PROTOCOL_VERSION = 1
+
+
+class AttachParams(Model):
+    """The first request on the hub socket: who is attaching."""
+
+    protocol_version: int
+    kind: Literal["window", "cli"]
+    name: str = ""
+    folders: list[WorkspaceFolder] = []
+
+
+class AttachResult(Model):
+    hub_version: str
+    pid: int
+    connection: ConnectionState
+
+
+class ChooseWorkspaceParams(Model):
+    """The workspace whose window gets the phone's messages (the phone's /workspace)."""
+
+    uri: str | None
+
+
+HUB_REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
+    HUB_ATTACH: (AttachParams, AttachResult),
+    HUB_STOP: (StatusParams, EmptyResult),
+    HUB_CHOOSE_WORKSPACE: (ChooseWorkspaceParams, EmptyResult),
 }

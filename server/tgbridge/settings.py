@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     document_above: int = Field(default=12_000, ge=1)
     max_download_mb: int = Field(default=20, ge=1)
     max_stored_mb: int = Field(default=500, ge=1)
+    hub_linger_minutes: float = Field(default=30, ge=0)
 
 
 def editor_name(field: str) -> str:

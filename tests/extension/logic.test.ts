@@ -86,6 +86,7 @@ describe("status bar text", () => {
     workspaceFolders: [],
     connection,
     python: { executable: "/usr/bin/python3", version: "3.11.7" },
+    hubPid: null,
     settingsError,
   });
 

@@ -29,6 +29,7 @@ async def offline_client(tmp_path: Path) -> AsyncIterator[LanguageClient]:
     await client.start_io(*SERVER)
     settings = {
         "stateDir": str(tmp_path),
+        "hubLingerMinutes": 0,
         "dataCenter": {"id": 2, "host": "127.0.0.1", "port": closed_port()},
     }
     await client.initialize_session(initialize_params(settings))

@@ -3,6 +3,7 @@ it, pointed at the loopback Telegram server: for the telegram tier and the bench
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from tests.telegram_server import DC_ID, Account, TelegramServer
 
 T = TypeVar("T")
 API_ID = 12345
+STOP_WITHIN = 30.0
 API_HASH = "0123456789abcdef0123456789abcdef"
 
 
@@ -36,6 +38,7 @@ class Sidecar:
         self.server = server
         self.settings: dict[str, Any] = {
             "logLevel": "debug",
+            "hubLingerMinutes": 0,  # the hub ends with the last window, as a test ends
             "stateDir": str(state_dir),
             "dataCenter": {
                 "id": DC_ID,
@@ -70,9 +73,16 @@ class Sidecar:
         if self.client is None:
             return
         client, self.client = self.client, None
+        stuck = False
         if client._server is not None and client._server.returncode is None:
-            await client.shutdown_session()
+            try:
+                async with asyncio.timeout(STOP_WITHIN):
+                    await client.shutdown_session()
+            except TimeoutError:
+                stuck = True
+                client._server.kill()
         await client.stop()
+        assert not stuck, f"the sidecar did not shut down within {STOP_WITHIN} s"
 
     async def kill(self) -> None:
         """SIGKILL, as a crash: no shutdown, no goodbye."""
@@ -82,6 +92,13 @@ class Sidecar:
         await process.wait()
         client, self.client = self.client, None
         await client.stop()
+
+    async def kill_hub(self) -> int:
+        """SIGKILL to the hub this window is attached to, as a crash; returns its pid."""
+        status = await self.request("tgbridge/status", {})
+        pid: int = status["hubPid"]
+        os.kill(pid, signal.SIGKILL)
+        return pid
 
     async def request(self, method: str, params: dict[str, Any]) -> Any:
         assert self.client is not None

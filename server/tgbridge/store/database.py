@@ -129,6 +129,11 @@ MIGRATIONS = [
         PRIMARY KEY (account_id, id)
     );
     """,
+    # A message no editor window was open for (the hub lingering) waits to be shown.
+    """
+    ALTER TABLE messages ADD COLUMN unseen INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX messages_unseen ON messages (account_id) WHERE unseen = 1;
+    """,
 ]
 
 

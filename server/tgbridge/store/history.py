@@ -77,6 +77,22 @@ class HistoryStore:
             [(state, path) for path in paths],
         )
 
+    def mark_unseen(self, account_id: int, chat_id: int, message_id: int) -> None:
+        self._db.execute(
+            "UPDATE messages SET unseen = 1 WHERE account_id = ? AND chat_id = ?"
+            " AND message_id = ?",
+            (account_id, chat_id, message_id),
+        )
+
+    def take_unseen(self, account_id: int) -> list[StoredMessage]:
+        """The messages no window has shown yet, oldest first; from now on they are seen."""
+        rows = self._db.execute(
+            "UPDATE messages SET unseen = 0 WHERE account_id = ? AND unseen = 1"
+            " RETURNING rowid AS cursor, *",
+            (account_id,),
+        ).fetchall()
+        return sorted((_message(row) for row in rows), key=lambda message: message.cursor)
+
     def mark_unfinished_downloads(self, state: str) -> int:
         """Downloads a stopped process left: recorded as incomplete, not left pending."""
         cursor = self._db.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -67,7 +68,8 @@ class GatewayLike(Protocol):
 GatewayFactory = Callable[..., GatewayLike]
 OnConnection = Callable[[ConnectionState], None]
 OnStatus = Callable[[MessageStatusParams], None]
-OnMessage = Callable[[ChatMessage], Awaitable[None] | None]
+# Whether any window heard it; False: kept as unseen until one attaches (the hub).
+OnMessage = Callable[[ChatMessage], Awaitable[bool | None] | bool | None]
 OnGap = Callable[[HistoryGapParams], None]
 FILE_DOWNLOADING = "downloading"
 FILE_SAVED = "saved"
@@ -169,8 +171,11 @@ class TelegramService:
         )
         return LogoutResult(telegram_told=told, detail=detail)
 
-    async def send(self, params: SendParams) -> int:
-        """Queues a send durably and returns its id; delivery is reported later."""
+    async def send(
+        self, params: SendParams, on_enqueued: Callable[[int], None] = lambda send_id: None
+    ) -> int:
+        """Queues a send durably and returns its id; delivery is reported later.
+        `on_enqueued` learns the id before any status of it is reported."""
         account = self._require_account()
         messages = compose(
             params,
@@ -186,6 +191,7 @@ class TelegramService:
             client_key=params.client_key,
             chat_ref=chat_ref,
         )
+        on_enqueued(send_id)
         if chat_id:
             self._outbox.wake(chat_id)
         # Let the chat's worker hand the message to Telethon, and Telethon put it on the
@@ -398,9 +404,19 @@ class TelegramService:
         )
 
     async def _tell_editor(self, message: ChatMessage) -> None:
-        result = self._on_message(message)
-        if result is not None:
-            await result
+        heard = self._on_message(message)
+        if inspect.isawaitable(heard):
+            heard = await heard
+        if heard is False:
+            self._history.mark_unseen(self._account_id(), message.chat_id, message.message_id)
+
+    def chat_of(self, send_id: int) -> int:
+        status = self._outbox_store.status(send_id)
+        return status.chat_id if status else 0
+
+    def take_unseen(self) -> list[ChatMessage]:
+        """What came while no window was open, oldest first; shown from now on."""
+        return [_chat_message(m) for m in self._history.take_unseen(self._account_id())]
 
     def _on_link(self, state: StateName, detail: str) -> None:
         self._link = (state, detail)

@@ -1,0 +1,273 @@
+"""`python -m tgbridge hub`: the one process per user that owns the Telegram connection,
+the store and the outbox, and serves every editor window, the CLI and the agents over
+the local socket (DESIGN.md, "One Telegram connection per machine").
+
+It runs only while it holds the hub lock; it stays while any client is attached and for
+`hubLingerMinutes` after the last one leaves; a crash lets go of the lock, and the next
+client to notice starts a new hub, which carries on from the same store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from typing import Any
+
+from tgbridge import __version__
+from tgbridge.errors import BridgeError
+from tgbridge.hub.lock import HubLock
+from tgbridge.hub.router import Router, Window
+from tgbridge.hub.rpc import RpcConnection
+from tgbridge.hub.socket import serve
+from tgbridge.methods import (
+    ASK_LOGIN,
+    CONNECT,
+    CONNECTION_CHANGED,
+    HISTORY,
+    HISTORY_GAP,
+    HUB_ATTACH,
+    HUB_CHOOSE_WORKSPACE,
+    HUB_STOP,
+    LOGIN,
+    LOGOUT,
+    MESSAGE,
+    MESSAGE_STATUS,
+    SEND,
+)
+from tgbridge.protocol import (
+    HUB_PROTOCOL_VERSION,
+    AskLoginParams,
+    AskLoginResult,
+    AttachParams,
+    AttachResult,
+    ChatMessage,
+    ChooseWorkspaceParams,
+    ConnectionChangedParams,
+    ConnectionState,
+    ConnectParams,
+    HistoryGapParams,
+    HistoryParams,
+    LoginParams,
+    LoginResult,
+    MessageStatusParams,
+    Model,
+    SendParams,
+    SendResult,
+)
+from tgbridge.settings import Settings
+from tgbridge.telegram.gateway import Credentials
+from tgbridge.telegram.service import TelegramService
+
+logger = logging.getLogger(__name__)
+
+START_GRACE = 30.0
+NOT_CONNECTED = ConnectionState(state="not configured", detail="Telegram is not configured yet.")
+
+
+def dump(model: Model) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)
+
+
+class Hub:
+    def __init__(self, settings: Settings, state_dir: Any) -> None:
+        self._settings = settings
+        self._state_dir = state_dir
+        self._router = Router()
+        self._connection = NOT_CONNECTED
+        self._stopped = asyncio.Event()
+        self._linger: asyncio.TimerHandle | None = None
+        self._service = TelegramService(
+            state_dir,
+            settings,
+            on_connection=self._on_connection,
+            on_status=self._on_status,
+            on_message=self._on_message,
+            on_gap=self._on_gap,
+        )
+        self._connected = False
+
+    async def run(self) -> None:
+        server = await serve(self._state_dir, self._serve_client)
+        # The client that started it attaches in a moment; if it never does, the hub goes.
+        self._start_linger(at_least=START_GRACE)
+        logger.info("tgbridge hub %s serving (pid %s)", __version__, os.getpid())
+        try:
+            await self._stopped.wait()
+        finally:
+            server.close()
+            await self._service.stop()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    # ---- clients ---------------------------------------------------------------------
+
+    async def _serve_client(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        connection = RpcConnection(reader, writer, name="client")
+        window: Window | None = None
+
+        def notify(method: str, params: dict[str, Any]) -> None:
+            if not connection.closed:
+                task = asyncio.ensure_future(connection.notify(method, params))
+                task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+        async def attach(params: dict[str, Any]) -> Any:
+            nonlocal window
+            attach = AttachParams.model_validate(params)
+            if attach.protocol_version != HUB_PROTOCOL_VERSION:
+                raise BridgeError(
+                    "hub_version",
+                    f"The running tgbridge hub speaks protocol {HUB_PROTOCOL_VERSION}, this "
+                    f"window {attach.protocol_version}: restart the hub (tgbridge: Restart Hub).",
+                )
+            if window is None:
+                window = Window(
+                    attach.kind, [f.uri for f in attach.folders], notify, name=attach.name
+                )
+                self._router.attach(window)
+                self._cancel_linger()
+            if attach.kind == "window":
+                for message in self._service.take_unseen():
+                    notify(MESSAGE, dump(message))
+            return dump(
+                AttachResult(hub_version=__version__, pid=os.getpid(), connection=self._connection)
+            )
+
+        def attached() -> Window:
+            if window is None:
+                raise BridgeError("invalid_params", "Attach first (hub/attach).")
+            return window
+
+        async def connect(params: dict[str, Any]) -> Any:
+            attached()
+            connect = ConnectParams.model_validate(params)
+            if not self._connected:  # one connection, whichever window asks first
+                self._connected = True
+                await self._service.connect(
+                    Credentials(connect.api_id, connect.api_hash, connect.session)
+                )
+            return dump(ConnectionChangedParams(connection=self._connection))
+
+        async def login(params: dict[str, Any]) -> Any:
+            attached()
+
+            async def ask(kind: Any, hint: str) -> str | None:
+                answer = await connection.request(
+                    ASK_LOGIN, dump(AskLoginParams(kind=kind, prompt=hint))
+                )
+                return AskLoginResult.model_validate(answer or {}).value
+
+            session = await self._service.login(LoginParams.model_validate(params), ask)
+            self._connected = True
+            return dump(LoginResult(session=session, connection=self._connection))
+
+        async def logout(params: dict[str, Any]) -> Any:
+            attached()
+            self._connected = False
+            return dump(await self._service.logout())
+
+        async def send(params: dict[str, Any]) -> Any:
+            sender = attached()
+            send_id = await self._service.send(
+                SendParams.model_validate(params),
+                on_enqueued=lambda send_id: self._router.sent(send_id, sender),
+            )
+            return dump(SendResult(send_id=send_id))
+
+        async def history(params: dict[str, Any]) -> Any:
+            attached()
+            return dump(self._service.history(HistoryParams.model_validate(params)))
+
+        async def choose_workspace(params: dict[str, Any]) -> Any:
+            attached()
+            self._router.chosen_workspace = ChooseWorkspaceParams.model_validate(params).uri
+            return {}
+
+        async def stop(params: dict[str, Any]) -> Any:
+            asyncio.get_running_loop().call_soon(self.stop)
+            return {}
+
+        for method, handler in (
+            (HUB_ATTACH, attach),
+            (CONNECT, connect),
+            (LOGIN, login),
+            (LOGOUT, logout),
+            (SEND, send),
+            (HISTORY, history),
+            (HUB_CHOOSE_WORKSPACE, choose_workspace),
+            (HUB_STOP, stop),
+        ):
+            connection.on_request(method, handler)
+        try:
+            await connection.run()
+        finally:
+            if window is not None:
+                self._router.detach(window)
+                if not self._router.windows:
+                    self._start_linger()
+
+    # ---- what the service reports ------------------------------------------------------
+
+    def _on_connection(self, connection: ConnectionState) -> None:
+        self._connection = connection
+        params = dump(ConnectionChangedParams(connection=connection))
+        for window in self._router.windows:
+            window.notify(CONNECTION_CHANGED, params)
+
+    def _on_status(self, status: MessageStatusParams) -> None:
+        chat_id = self._service.chat_of(status.send_id)
+        for window in self._router.for_status(status.send_id, chat_id, status.telegram_ids):
+            window.notify(MESSAGE_STATUS, dump(status))
+
+    def _on_message(self, message: ChatMessage) -> bool:
+        windows = self._router.for_message(message.chat_id, message.reply_to)
+        for window in windows:
+            window.notify(MESSAGE, dump(message))
+        return bool(windows)
+
+    def _on_gap(self, gap: HistoryGapParams) -> None:
+        for window in self._router.editors():
+            window.notify(HISTORY_GAP, dump(gap))
+
+    # ---- lingering -----------------------------------------------------------------------
+
+    def _start_linger(self, at_least: float = 0) -> None:
+        self._cancel_linger()
+        seconds = max(at_least, self._settings.hub_linger_minutes * 60)
+        self._linger = asyncio.get_running_loop().call_later(seconds, self.stop)
+
+    def _cancel_linger(self) -> None:
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
+
+
+def run_hub(settings: Settings) -> int:
+    """Runs the hub until it is stopped or lingers out; 0 also when another hub runs."""
+    from tgbridge.app import state_dir
+
+    folder = state_dir(settings)
+    lock = HubLock(folder)
+    if not lock.acquire():
+        logger.info("a tgbridge hub already runs for %s", folder)
+        return 0
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run(settings, folder))
+    finally:
+        lock.release()
+    return 0
+
+
+async def _run(settings: Settings, folder: Any) -> None:
+    import signal
+
+    hub = Hub(settings, folder)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, hub.stop)
+    await hub.run()
