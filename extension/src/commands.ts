@@ -18,5 +18,6 @@ export function registerCommands(sidecar: Sidecar): vscode.Disposable[] {
     vscode.commands.registerCommand("tgbridge.showLogs", () => showLogs()),
     vscode.commands.registerCommand("tgbridge.logIn", () => sidecar.logIn()),
     vscode.commands.registerCommand("tgbridge.logOut", () => sidecar.logOut()),
+    vscode.commands.registerCommand("tgbridge.restartHub", () => sidecar.restartHub()),
   ];
 }

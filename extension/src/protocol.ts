@@ -159,6 +159,10 @@ export interface Requests {
     params: StatusParams;
     result: LogoutResult;
   };
+  "tgbridge/restartHub": {
+    params: StatusParams;
+    result: StatusResult;
+  };
   "tgbridge/send": {
     params: SendParams;
     result: SendResult;

@@ -168,6 +168,23 @@ export class Sidecar implements vscode.Disposable {
     await this.status();
   }
 
+  /** Stops the shared hub (one left from before an update, say); this window starts the
+   * next one and connects again. */
+  async restartHub(): Promise<void> {
+    const client = this.client?.isRunning() ? this.client : undefined;
+    if (!client) {
+      void showErrorWithLogs("The tgbridge sidecar is not running.");
+      return;
+    }
+    try {
+      await request(client, "tgbridge/restartHub", {});
+      vscode.window.setStatusBarMessage("$(sync) tgbridge: the hub was restarted", 4000);
+    } catch (error) {
+      void showErrorWithLogs(`tgbridge could not restart the hub: ${errorMessage(error)}`);
+    }
+    await this.status();
+  }
+
   async logOut(): Promise<void> {
     await logOut(this.client?.isRunning() ? this.client : undefined, this.secrets);
     await this.status();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import sys
 from collections.abc import Callable, Mapping
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tgbridge import __version__, logs
 from tgbridge.errors import BridgeError
-from tgbridge.methods import CONNECT, CONNECTION_CHANGED, HISTORY, LOGIN, LOGOUT, SEND
+from tgbridge.methods import CONNECT, CONNECTION_CHANGED, HISTORY, LOGIN, LOGOUT, MESSAGE, SEND
 from tgbridge.protocol import (
     HUB_PROTOCOL_VERSION,
     NOTIFICATIONS,
@@ -61,6 +62,8 @@ class Bridge:
         self.connection = NOT_CONFIGURED
         self._link: HubLink | None = None
         self._ask: LoginPrompt | None = None
+        self._last_connect: ConnectParams | None = None
+        self._shown = Shown()
 
     def configure(self, editor_settings: Mapping[str, Any]) -> None:
         """Applies the editor's settings; a bad one is kept as the error to answer with."""
@@ -91,7 +94,22 @@ class Bridge:
 
     async def connect(self, params: ConnectParams) -> StatusResult:
         """Connects with the credentials the editor kept from the last login."""
+        self._last_connect = params
         await (await self._hub()).request(CONNECT, dump(params))
+        return self.status()
+
+    async def restart_hub(self) -> StatusResult:
+        """Stops the running hub (say, one from before an update) and attaches to a new
+        one, connecting again with the credentials this window last used."""
+        from tgbridge.hub.link import stop_hub
+
+        link, self._link = self._link, None
+        if link is not None:
+            await link.close()
+        await stop_hub(state_dir(self.require_settings()))
+        if self._last_connect is not None:
+            return await self.connect(self._last_connect)
+        await self._hub()
         return self.status()
 
     async def login(self, params: LoginParams, ask: LoginPrompt) -> LoginResult:
@@ -161,9 +179,12 @@ class Bridge:
         return self._link
 
     def _pushed(self, method: str, params: dict[str, Any]) -> None:
-        """What the hub tells this window, passed on to the editor."""
+        """What the hub tells this window, passed on to the editor. A message a dying hub
+        wrote but could not mark as shown comes again from the next hub: once is enough."""
         if method == CONNECTION_CHANGED:
             self.set_connection(ConnectionChangedParams.model_validate(params).connection)
+        elif method == MESSAGE and not self._shown.first_time(params):
+            return
         elif (model := NOTIFICATIONS.get(method)) is not None:
             self._notify(method, model.model_validate(params))
 
@@ -178,6 +199,23 @@ class Bridge:
         if self.settings is None:
             raise BridgeError("invalid_settings", "The sidecar has not received its settings yet.")
         return self.settings
+
+
+class Shown:
+    """The messages this window was last given, as the hub gave them (bounded)."""
+
+    def __init__(self, keep: int = 10_000) -> None:
+        self._keys: dict[str, None] = {}
+        self._keep = keep
+
+    def first_time(self, message: dict[str, Any]) -> bool:
+        key = json.dumps(message, sort_keys=True)
+        if key in self._keys:
+            return False
+        self._keys[key] = None
+        if len(self._keys) > self._keep:
+            del self._keys[next(iter(self._keys))]
+        return True
 
 
 def state_dir(settings: Settings) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from tgbridge import __version__
 
@@ -36,7 +37,64 @@ def build_parser() -> argparse.ArgumentParser:
         description="Started on demand by the first client; `tgbridge hub stop` ends it.",
     )
     hub.add_argument("action", nargs="?", choices=["run", "stop"], default="run")
+    _add_send_and_status(commands)
     return parser
+
+
+# The exit codes of tgbridge.cli_send (EXIT_*), kept here so that `serve`'s cold start
+# does not import the send path.
+SEND_EXIT_CODES = """\
+exit codes:
+  0  sent (stdout: the Telegram message ids), or still queued after --wait seconds:
+     the hub keeps the message and sends it when Telegram lets it (stderr says so)
+  1  the send failed: Telegram or the hub refused it (stderr: why)
+  2  usage: bad arguments or settings, an unreadable file, or no session
+     (run `tgbridge login` first)
+  3  no tgbridge hub could be reached or started
+"""
+STATUS_EXIT_CODES = """\
+exit codes:
+  0  printed the hub's pid and connection, or "no hub running"
+  2  bad settings
+  3  a hub runs but could not be asked (an unsafe socket folder, another version)
+"""
+DEFAULT_WAIT = 30.0
+
+
+def _add_send_and_status(commands: Any) -> None:
+    send = commands.add_parser(
+        "send",
+        help="send text, a file or code to a chat through the hub (starts one if none runs)",
+        description="Queues the send in the hub (started if none runs), connected with the\n"
+        "session of `tgbridge login`, and waits for Telegram's answer. Waits Telegram\n"
+        "imposes are shown on stderr.",
+        epilog=SEND_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    send.add_argument("--chat", help="a chat id or @username (default: tgbridge.defaultChat)")
+    send.add_argument("--reply-to", type=int, metavar="N", help="the message id to reply to")
+    send.add_argument("--file", metavar="PATH", help="send this file")
+    send.add_argument("--caption", default="", help="the caption of --file")
+    send.add_argument(
+        "--code",
+        metavar="PATH[:START-END]",
+        help="send this file's code (lines START to END, counted from 1) as a code block",
+    )
+    send.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT,
+        metavar="SECONDS",
+        help=f"how long to wait for Telegram's answer (default {DEFAULT_WAIT:.0f}); a send "
+        "still queued then stays queued in the hub",
+    )
+    send.add_argument("text", nargs="*", metavar="TEXT", help="the message; `-` reads stdin")
+    commands.add_parser(
+        "status",
+        help="the running hub's pid and Telegram connection (never starts a hub)",
+        epilog=STATUS_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         from tgbridge.cli_hub import hub
 
         return hub(args.action)
+    if args.command in ("send", "status"):
+        from tgbridge import cli_send
+
+        return cli_send.send(args) if args.command == "send" else cli_send.status()
     from tgbridge import cli_login
 
     if args.command == "login":

@@ -8,10 +8,7 @@ import sys
 
 from tgbridge.app import state_dir
 from tgbridge.errors import BridgeError
-from tgbridge.hub.rpc import RpcConnection
-from tgbridge.hub.socket import HubUnavailable, connect
-from tgbridge.methods import HUB_STOP
-from tgbridge.settings import load_settings
+from tgbridge.settings import Settings, load_settings
 
 
 def hub(action: str) -> int:
@@ -29,18 +26,11 @@ def hub(action: str) -> int:
     return asyncio.run(_stop(settings))
 
 
-async def _stop(settings: object) -> int:
-    from tgbridge.settings import Settings
+async def _stop(settings: Settings) -> int:
+    from tgbridge.hub.link import stop_hub
 
-    assert isinstance(settings, Settings)
-    try:
-        reader, writer = await connect(state_dir(settings))
-    except HubUnavailable:
-        print("No tgbridge hub is running.", file=sys.stderr)
-        return 0
-    connection = RpcConnection(reader, writer, name="hub")
-    running = asyncio.create_task(connection.run())
-    await connection.request(HUB_STOP, {})
-    await running  # the hub closes the connection as it stops
-    print("The tgbridge hub stopped.", file=sys.stderr)
+    stopped = await stop_hub(state_dir(settings))
+    print(
+        "The tgbridge hub stopped." if stopped else "No tgbridge hub is running.", file=sys.stderr
+    )
     return 0

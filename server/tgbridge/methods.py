@@ -12,6 +12,7 @@ MESSAGE_STATUS = "tgbridge/messageStatus"
 MESSAGE = "tgbridge/message"
 ASK_LOGIN = "tgbridge/askLogin"
 HISTORY_GAP = "tgbridge/historyGap"
+RESTART_HUB = "tgbridge/restartHub"
 # Hub-only (the local socket between the hub and its clients).
 HUB_ATTACH = "hub/attach"
 HUB_STOP = "hub/stop"

@@ -26,6 +26,7 @@ from tgbridge.methods import (
     LOGOUT,
     MESSAGE,
     MESSAGE_STATUS,
+    RESTART_HUB,
     SEND,
     SEND_SELECTION_COMMAND,
     STATUS,
@@ -233,6 +234,7 @@ REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
     LOGOUT: (StatusParams, LogoutResult),
     SEND: (SendParams, SendResult),
     HISTORY: (HistoryParams, HistoryResult),
+    RESTART_HUB: (StatusParams, StatusResult),
 }
 NOTIFICATIONS: dict[str, type[Model]] = {
     CONNECTION_CHANGED: ConnectionChangedParams,

@@ -7,10 +7,11 @@ import argparse
 import sys
 
 from tests.bench.history import history_line
+from tests.bench.hub import hub_lines
 from tests.bench.outbox import outbox_lines
 from tests.bench.startup import startup_line
 
-BENCHMARKS = ("startup", "outbox", "history")
+BENCHMARKS = ("startup", "outbox", "history", "hub")
 
 
 def main() -> None:
@@ -31,6 +32,9 @@ def main() -> None:
             print(line, flush=True)
     if "history" in chosen:
         print(history_line(), flush=True)
+    if "hub" in chosen:
+        for line in hub_lines(args.runs):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

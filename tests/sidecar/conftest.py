@@ -44,13 +44,15 @@ async def code_actions(client: LanguageClient, params: types.CodeActionParams) -
 CONFIG = ClientServerConfig(server_command=SERVER, client_factory=make_client)
 
 
-def initialize_params(settings: dict[str, Any]) -> types.InitializeParams:
+def initialize_params(
+    settings: dict[str, Any], workspace: Path = WORKSPACE
+) -> types.InitializeParams:
     return types.InitializeParams(
         capabilities=types.ClientCapabilities(
             window=types.WindowClientCapabilities(work_done_progress=True)
         ),
         initialization_options={"settings": settings},
-        workspace_folders=[types.WorkspaceFolder(uri=WORKSPACE.as_uri(), name="workspace")],
+        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pytest_lsp import LanguageClient
 
 from tests.changes import Changes
-from tests.sidecar.conftest import SERVER, initialize_params, make_client
+from tests.sidecar.conftest import SERVER, WORKSPACE, initialize_params, make_client
 from tests.telegram_server import DC_ID, Account, TelegramServer
 
 T = TypeVar("T")
@@ -34,8 +34,15 @@ class Sidecar:
     """One sidecar process, as an editor window holds it: requests, the notifications it
     pushed (kept in order), the answers it gets to `tgbridge/askLogin`."""
 
-    def __init__(self, server: TelegramServer, state_dir: Path, **settings: Any) -> None:
+    def __init__(
+        self,
+        server: TelegramServer,
+        state_dir: Path,
+        workspace: Path = WORKSPACE,
+        **settings: Any,
+    ) -> None:
         self.server = server
+        self.workspace = workspace
         self.settings: dict[str, Any] = {
             "logLevel": "debug",
             "hubLingerMinutes": 0,  # the hub ends with the last window, as a test ends
@@ -65,7 +72,7 @@ class Sidecar:
             client.feature(method)(self._recorder(method))
         client.feature("tgbridge/askLogin")(lambda params: self._ask(params))
         await client.start_io(*SERVER)
-        await client.initialize_session(initialize_params(self.settings))
+        await client.initialize_session(initialize_params(self.settings, self.workspace))
         self.client = client
         return self
 
@@ -145,9 +152,13 @@ class Sidecar:
 
 
 async def start_sidecar(
-    world: World, sidecars: list[Sidecar], state_dir: Path, **settings: Any
+    world: World,
+    sidecars: list[Sidecar],
+    state_dir: Path,
+    workspace: Path = WORKSPACE,
+    **settings: Any,
 ) -> Sidecar:
-    sidecar = Sidecar(world.server, state_dir, **settings)
+    sidecar = Sidecar(world.server, state_dir, workspace, **settings)
     sidecars.append(sidecar)
     return await sidecar.start()
 

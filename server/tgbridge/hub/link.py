@@ -26,6 +26,7 @@ from tgbridge.methods import (
     HISTORY,
     HISTORY_GAP,
     HUB_ATTACH,
+    HUB_STOP,
     MESSAGE,
     MESSAGE_STATUS,
     SEND,
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 START_WITHIN = 10.0  # seconds for a new hub to start listening (imports Telethon first)
 RETRY_EVERY = 0.05
 CLOSE_WITHIN = 2.0
+RESPAWN_EVERY = 1.0
+STOP_WITHIN = 30.0  # a stopping hub lets a send on the wire finish first
 PUSHED = (CONNECTION_CHANGED, MESSAGE_STATUS, MESSAGE, HISTORY_GAP)
 # Requests that may be sent again to the next hub when the last one died mid-request:
 # a send carries its client key, the others change nothing twice.
@@ -168,10 +171,16 @@ class HubLink:
         self._spawn()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_WITHIN
+        respawn_at = loop.time() + RESPAWN_EVERY
         while True:
             try:
                 return await connect(self._state_dir)
             except HubUnavailable:
+                if loop.time() > respawn_at:
+                    # The one started may have found the lock still held by a hub on its
+                    # way out, and left: start another.
+                    self._spawn()
+                    respawn_at = loop.time() + RESPAWN_EVERY
                 if loop.time() > deadline:
                     raise BridgeError(
                         "hub_unavailable",
@@ -198,6 +207,22 @@ class HubLink:
 
     def _log_path(self) -> Path:
         return private_dir(self._state_dir) / "hub.log"
+
+
+async def stop_hub(state_dir: Path) -> bool:
+    """Asks the running hub to stop and waits until it has; False when none ran."""
+    try:
+        reader, writer = await connect(state_dir)
+    except HubUnavailable:
+        return False
+    connection = RpcConnection(reader, writer, name="hub")
+    running = asyncio.create_task(connection.run())
+    with contextlib.suppress(ConnectionLost):
+        await connection.request(HUB_STOP, {})
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(STOP_WITHIN):
+            await running  # the hub closes the connection as it ends
+    return True
 
 
 def settings_env(settings: Settings, state_dir: Path) -> dict[str, str]:

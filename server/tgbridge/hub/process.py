@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from tgbridge import __version__
@@ -110,10 +111,12 @@ class Hub:
         connection = RpcConnection(reader, writer, name="client")
         window: Window | None = None
 
-        def notify(method: str, params: dict[str, Any]) -> None:
+        def notify(
+            method: str, params: dict[str, Any], written: Callable[[], None] | None = None
+        ) -> None:
             if not connection.closed:
                 task = asyncio.ensure_future(connection.notify(method, params))
-                task.add_done_callback(lambda done: done.cancelled() or done.exception())
+                task.add_done_callback(lambda done: _written(done, written))
 
         async def attach(params: dict[str, Any]) -> Any:
             nonlocal window
@@ -131,11 +134,21 @@ class Hub:
                 self._router.attach(window)
                 self._cancel_linger()
             if attach.kind == "window":
-                for message in self._service.take_unseen():
-                    notify(MESSAGE, dump(message))
+                show_unseen()
             return dump(
                 AttachResult(hub_version=__version__, pid=os.getpid(), connection=self._connection)
             )
+
+        unseen_shown = False
+
+        def show_unseen() -> None:
+            """What came while no window was open; once the account is known."""
+            nonlocal unseen_shown
+            if unseen_shown or not self._service.has_account:
+                return
+            unseen_shown = True
+            for message in self._service.unseen():
+                notify(MESSAGE, dump(message), _seen(self._service, message))
 
         def attached() -> Window:
             if window is None:
@@ -150,6 +163,8 @@ class Hub:
                 await self._service.connect(
                     Credentials(connect.api_id, connect.api_hash, connect.session)
                 )
+            if window is not None and window.kind == "window":
+                show_unseen()
             return dump(ConnectionChangedParams(connection=self._connection))
 
         async def login(params: dict[str, Any]) -> Any:
@@ -216,22 +231,28 @@ class Hub:
         self._connection = connection
         params = dump(ConnectionChangedParams(connection=connection))
         for window in self._router.windows:
-            window.notify(CONNECTION_CHANGED, params)
+            window.notify(CONNECTION_CHANGED, params, None)
 
     def _on_status(self, status: MessageStatusParams) -> None:
         chat_id = self._service.chat_of(status.send_id)
         for window in self._router.for_status(status.send_id, chat_id, status.telegram_ids):
-            window.notify(MESSAGE_STATUS, dump(status))
+            window.notify(MESSAGE_STATUS, dump(status), None)
 
     def _on_message(self, message: ChatMessage) -> bool:
-        windows = self._router.for_message(message.chat_id, message.reply_to)
-        for window in windows:
-            window.notify(MESSAGE, dump(message))
-        return bool(windows)
+        """Passes the message on; it stays unseen in the store until it is written to a
+        window, so one lost with a dying hub is shown by the next hub."""
+        params = dump(message)
+        for window in self._router.for_message(message.chat_id, message.reply_to):
+            window.notify(
+                MESSAGE,
+                params,
+                lambda: self._service.mark_seen(message.chat_id, message.message_id),
+            )
+        return False
 
     def _on_gap(self, gap: HistoryGapParams) -> None:
         for window in self._router.editors():
-            window.notify(HISTORY_GAP, dump(gap))
+            window.notify(HISTORY_GAP, dump(gap), None)
 
     # ---- lingering -----------------------------------------------------------------------
 
@@ -244,6 +265,15 @@ class Hub:
         if self._linger is not None:
             self._linger.cancel()
             self._linger = None
+
+
+def _written(done: asyncio.Future[None], then: Callable[[], None] | None) -> None:
+    if not done.cancelled() and done.exception() is None and then is not None:
+        then()
+
+
+def _seen(service: TelegramService, message: ChatMessage) -> Callable[[], None]:
+    return lambda: service.mark_seen(message.chat_id, message.message_id)
 
 
 def run_hub(settings: Settings) -> int:

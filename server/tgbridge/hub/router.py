@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Notify = Callable[[str, dict[str, Any]], None]
+# (method, params, called once the notification is written to the window)
+Notify = Callable[[str, dict[str, Any], Callable[[], None] | None], None]
 
 
 @dataclass(eq=False)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from tgbridge.errors import BridgeError
 from tgbridge.lsp.errors import to_rpc_error
 from tgbridge.lsp.server import TgbridgeServer
-from tgbridge.methods import ASK_LOGIN, CONNECT, HISTORY, LOGIN, LOGOUT, SEND
+from tgbridge.methods import ASK_LOGIN, CONNECT, HISTORY, LOGIN, LOGOUT, RESTART_HUB, SEND
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -93,6 +93,11 @@ def register(server: TgbridgeServer) -> None:
         from tgbridge.protocol import HistoryParams
 
         return await answer(ls.bridge.history(parse(HistoryParams, params)))
+
+    @server.feature(RESTART_HUB)
+    async def on_restart_hub(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """Stops the hub; this window starts the next one and connects again."""
+        return await answer(ls.bridge.restart_hub())
 
 
 async def hold_forever(path: Path, send_id: int) -> None:

@@ -84,14 +84,21 @@ class HistoryStore:
             (account_id, chat_id, message_id),
         )
 
-    def take_unseen(self, account_id: int) -> list[StoredMessage]:
-        """The messages no window has shown yet, oldest first; from now on they are seen."""
+    def mark_seen(self, account_id: int, chat_id: int, message_id: int) -> None:
+        self._db.execute(
+            "UPDATE messages SET unseen = 0 WHERE account_id = ? AND chat_id = ?"
+            " AND message_id = ? AND unseen = 1",
+            (account_id, chat_id, message_id),
+        )
+
+    def unseen(self, account_id: int) -> list[StoredMessage]:
+        """The messages no window has shown yet, oldest first."""
         rows = self._db.execute(
-            "UPDATE messages SET unseen = 0 WHERE account_id = ? AND unseen = 1"
-            " RETURNING rowid AS cursor, *",
+            "SELECT rowid AS cursor, * FROM messages WHERE account_id = ? AND unseen = 1"
+            " ORDER BY rowid",
             (account_id,),
         ).fetchall()
-        return sorted((_message(row) for row in rows), key=lambda message: message.cursor)
+        return [_message(row) for row in rows]
 
     def mark_unfinished_downloads(self, state: str) -> int:
         """Downloads a stopped process left: recorded as incomplete, not left pending."""

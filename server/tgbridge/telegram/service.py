@@ -199,7 +199,8 @@ class TelegramService:
         for _ in range(3):
             await asyncio.sleep(0)
         self._outbox_store.flush()  # "queued" is said only once it survives a power cut
-        self._report_queued(send_id)
+        # Where the send stands: "queued", or for a retried key maybe "sent" already.
+        self._report_status(self._outbox_store.status(send_id))
         return send_id
 
     def history(self, params: HistoryParams) -> HistoryResult:
@@ -410,13 +411,21 @@ class TelegramService:
         if heard is False:
             self._history.mark_unseen(self._account_id(), message.chat_id, message.message_id)
 
+    @property
+    def has_account(self) -> bool:
+        return self._account is not None
+
+    def mark_seen(self, chat_id: int, message_id: int) -> None:
+        """A window has the message: it is not shown again to the next one."""
+        self._history.mark_seen(self._account_id(), chat_id, message_id)
+
     def chat_of(self, send_id: int) -> int:
         status = self._outbox_store.status(send_id)
         return status.chat_id if status else 0
 
-    def take_unseen(self) -> list[ChatMessage]:
-        """What came while no window was open, oldest first; shown from now on."""
-        return [_chat_message(m) for m in self._history.take_unseen(self._account_id())]
+    def unseen(self) -> list[ChatMessage]:
+        """What no window has shown yet (it came while none was open), oldest first."""
+        return [_chat_message(m) for m in self._history.unseen(self._account_id())]
 
     def _on_link(self, state: StateName, detail: str) -> None:
         self._link = (state, detail)
@@ -442,11 +451,6 @@ class TelegramService:
             )
             return
         self._on_connection(ConnectionState(state=state, detail=detail))
-
-    def _report_queued(self, send_id: int) -> None:
-        status = self._outbox_store.status(send_id)
-        if status is not None and status.state == "queued":
-            self._report_status(status)
 
     def _report_status(self, status: SendStatus | None, *, detail: str | None = None) -> None:
         if status is None:
