@@ -26,6 +26,7 @@ export const SERVER_SETTINGS = [
   "documentAbove",
   "maxDownloadMb",
   "maxStoredMb",
+  "hubLingerMinutes",
   "dataCenter",
 ] as const;
 
