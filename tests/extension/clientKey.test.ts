@@ -51,6 +51,7 @@ describe("a send the sidecar stored but died before answering", () => {
     const { info } = telegram;
     const settings = {
       logLevel: "debug",
+      hubLingerMinutes: 0, // the hub ends with the last window, as the test does
       stateDir: path.join(folder, "state"),
       dataCenter: { id: info.dcId, host: "127.0.0.1", port: info.port, publicKeyFile: info.publicKeyFile },
     };
