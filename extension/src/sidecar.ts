@@ -13,7 +13,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
-import { showErrorWithLogs, traceError, traceInfo } from "./log";
+import { showErrorWithLogs, showLogs, traceError, traceInfo } from "./log";
 import type { ConnectionState, SendParams, SendResult, StatusResult } from "./protocol";
 import type { ViewState } from "./statusText";
 import { resolvePython } from "./python";
@@ -146,7 +146,8 @@ export class Sidecar implements vscode.Disposable {
     try {
       if (await connectWithStoredSession(client, this.secrets)) await this.status();
     } catch (error) {
-      void showErrorWithLogs(`tgbridge could not connect to Telegram: ${errorMessage(error)}`);
+      if (errorCode(error) === "hub_version") void this.offerHubRestart(errorMessage(error));
+      else void showErrorWithLogs(`tgbridge could not connect to Telegram: ${errorMessage(error)}`);
     }
     if (this.client === client && client.isRunning()) this.ready.ready(client);
   }
@@ -166,6 +167,14 @@ export class Sidecar implements vscode.Disposable {
     if (!this.client?.isRunning()) return showErrorWithLogs("The tgbridge sidecar is not running.");
     await logIn(this.client, this.secrets);
     await this.status();
+  }
+
+  /** The running hub is of another version (an update came): say so, offer the fix. */
+  private async offerHubRestart(message: string): Promise<void> {
+    traceError(message);
+    const choice = await vscode.window.showErrorMessage(`tgbridge: ${message}`, "Restart Hub", "Show Logs");
+    if (choice === "Restart Hub") await this.restartHub();
+    else if (choice === "Show Logs") showLogs();
   }
 
   /** Stops the shared hub (one left from before an update, say); this window starts the
@@ -256,4 +265,10 @@ class SidecarClient extends LanguageClient {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The stable `data.code` of a JSON-RPC error from the sidecar, if it has one. */
+function errorCode(error: unknown): string | undefined {
+  const data = (error as { data?: { code?: unknown } } | undefined)?.data;
+  return typeof data?.code === "string" ? data.code : undefined;
 }

@@ -12,8 +12,12 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
 from tests.telegram.harness import Sidecar, World, bot_login, connect, start_sidecar
+from tests.telegram.test_cli import Cli
 from tests.telegram_server import TelegramServer
+from tgbridge.errors import BridgeError
 from tgbridge.hub.rpc import RpcConnection
 from tgbridge.hub.socket import connect as connect_to_hub
 
@@ -162,16 +166,19 @@ async def _gone(pid: int) -> None:
         await asyncio.sleep(0.05)  # polling a process table entry: there is no event for it
 
 
-async def test_a_hub_killed_three_times_during_a_burst_loses_and_repeats_nothing(
+async def test_a_hub_killed_three_times_during_a_burst_from_windows_and_cli_loses_nothing(
     world: World, sidecars: list[Sidecar], tmp_path: Path
 ) -> None:
     server, state = world.server, tmp_path / "state"
     people = [world.user] + [
         server.world.add_user(f"Reader {n}", phone=f"+1555400{n:04d}") for n in range(2)
     ]
+    scripted = server.world.add_user("Script reader", phone="+15554009999")
     folders = workspaces(tmp_path, "one", "two", "three")
     windows = [await start_sidecar(world, sidecars, state, folders[0])]
     session = await bot_login(windows[0], world)
+    cli = Cli(world, state)
+    cli.save_session(session)
     for folder in folders[1:]:
         windows.append(await start_sidecar(world, sidecars, state, folder))
         await connect(windows[-1], session)
@@ -187,10 +194,19 @@ async def test_a_hub_killed_three_times_during_a_burst_loses_and_repeats_nothing
             )
             accepted[text] = result["sendId"]
 
+    cli_texts = [f"from a script #{k}" for k in range(10)]
+
+    async def script() -> None:
+        """The command line sends too, one process a message, as a script would."""
+        for text in cli_texts:
+            done = await cli.run("send", "--chat", str(scripted.id), text)
+            assert done.code == 0, done.stderr
+
     def delivered() -> int:
         return sum(len(server.phone(p).received(world.bot)) for p in people)
 
     sending = [asyncio.create_task(burst(n)) for n in range(len(windows))]
+    sending.append(asyncio.create_task(script()))
     takeovers: list[float] = []
     try:
         for kill_at in (20, 110, 200):
@@ -205,6 +221,9 @@ async def test_a_hub_killed_three_times_during_a_burst_loses_and_repeats_nothing
             assert new_pid != pid
         await asyncio.wait_for(asyncio.gather(*sending), 180)
         await server.wait_until(lambda: delivered() >= 300 or None, within=120)
+        await server.wait_until(
+            lambda: len(server.phone(scripted).received(world.bot)) >= len(cli_texts) or None
+        )
     finally:
         for task in sending:
             task.cancel()
@@ -212,6 +231,7 @@ async def test_a_hub_killed_three_times_during_a_burst_loses_and_repeats_nothing
         got = [m.message for m in server.phone(person).received(world.bot)]
         assert got == [text for _, text in plan[n]], f"chat of window {n}"
     assert len(set(accepted.values())) == 300
+    assert [m.message for m in server.phone(scripted).received(world.bot)] == cli_texts
     assert all(seconds < NEW_HUB_WITHIN for seconds in takeovers), takeovers
 
 
@@ -226,3 +246,22 @@ def _attached_again(window: Sidecar, seen: int) -> bool | None:
     reconnects = _reconnects(window)
     changes = window.of("tgbridge/connectionChanged")
     return (len(reconnects) > seen and len(changes) > reconnects[-1] + 1) or None
+
+
+async def test_a_window_of_another_version_is_told_to_restart_the_hub(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    window = await start_sidecar(world, sidecars, state)
+    await bot_login(window, world)
+    reader, writer = await connect_to_hub(state)
+    newer = RpcConnection(reader, writer, name="newer window")
+    running = asyncio.create_task(newer.run())
+    try:
+        with pytest.raises(BridgeError) as refused:
+            await newer.request("hub/attach", {"protocolVersion": 999, "kind": "window"})
+    finally:
+        await newer.close()
+        running.cancel()
+    assert refused.value.code == "hub_version"
+    assert "Restart Hub" in refused.value.message
