@@ -76,6 +76,12 @@ class Bridge:
             self.settings_error = error
             logs.logger.error("%s", error.message)
 
+    def set_workspace_folders(self, folders: list[WorkspaceFolder]) -> None:
+        """The window's folders changed: the hub routes by them, so it is told."""
+        self.workspace_folders = folders
+        if self._link is not None:
+            self._link.set_folders(folders)
+
     def set_connection(self, connection: ConnectionState) -> None:
         if connection == self.connection:
             return

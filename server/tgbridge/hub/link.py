@@ -31,7 +31,7 @@ from tgbridge.methods import (
     MESSAGE_STATUS,
     SEND,
 )
-from tgbridge.protocol import AttachParams, ConnectionState
+from tgbridge.protocol import AttachParams, ConnectionState, WorkspaceFolder
 from tgbridge.settings import Settings
 from tgbridge.store.files import private_dir
 
@@ -98,6 +98,13 @@ class HubLink:
                         "hub_unavailable", "The tgbridge hub stopped during the request."
                     ) from None
         raise AssertionError("unreachable")
+
+    def set_folders(self, folders: list[WorkspaceFolder]) -> None:
+        """New workspace folders: attached again with them (also to the next hub)."""
+        self._attach = self._attach.model_copy(update={"folders": folders})
+        params = self._attach.model_dump(mode="json", by_alias=True)
+        task = asyncio.ensure_future(self.request(HUB_ATTACH, params))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     async def close(self) -> None:
         """Detaches (the hub stays for the others); bounded, as the window is closing."""

@@ -133,6 +133,8 @@ class Hub:
                 )
                 self._router.attach(window)
                 self._cancel_linger()
+            else:  # attached again: its workspace folders changed
+                window.folders = [f.uri for f in attach.folders]
             if attach.kind == "window":
                 show_unseen()
             return dump(

@@ -55,10 +55,12 @@ class TgbridgeServer(LanguageServer):
     def sync_workspace_folders(self) -> None:
         from tgbridge.protocol import WorkspaceFolder
 
-        self.bridge.workspace_folders = [
-            WorkspaceFolder(name=folder.name, uri=folder.uri)
-            for folder in self.workspace.folders.values()
-        ]
+        self.bridge.set_workspace_folders(
+            [
+                WorkspaceFolder(name=folder.name, uri=folder.uri)
+                for folder in self.workspace.folders.values()
+            ]
+        )
 
     def log_to_editor(self, level: int, message: str) -> None:
         kind = LSP_LEVELS.get(level, types.MessageType.Log)
