@@ -27,6 +27,7 @@ def test_every_method_is_in_the_schema() -> None:
         "tgbridge/logout",
         "tgbridge/send",
         "tgbridge/history",
+        "tgbridge/restartHub",
     }
     assert set(schema["properties"]["notifications"]["properties"]) == {
         "tgbridge/connectionChanged",
