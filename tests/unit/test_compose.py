@@ -81,6 +81,20 @@ def test_long_markdown_goes_as_a_document_of_its_source(tmp_path: Path) -> None:
     assert_payload(message)
 
 
+def test_a_huge_paste_goes_as_its_source_with_a_formatted_caption(tmp_path: Path) -> None:
+    # 20,000 entities: parsing all of it would hold the hub for seconds; only the head is.
+    text = "\n".join(f"**step {n}** `make target_{n}` finished" for n in range(20_000))
+    [message] = compose_in(tmp_path, SendParams(text=text), 12_000)
+    assert Path(message.payload["path"]).read_text() == text
+    assert message.payload["caption"].startswith("step 0 make target_0 finished")
+    assert units(message.payload["caption"]) <= CAPTION_LIMIT
+    assert {e["_"] for e in message.payload["entities"]} == {
+        "MessageEntityBold",
+        "MessageEntityCode",
+    }
+    assert_payload(message)
+
+
 def test_a_file_caption_is_held_to_the_caption_limit(tmp_path: Path) -> None:
     report = tmp_path / "report.txt"
     report.write_text("ok")

@@ -11,7 +11,15 @@ from tgbridge.errors import BridgeError
 from tgbridge.protocol import CodeSelection, SendParams
 from tgbridge.store.files import private_dir, write_private
 from tgbridge.store.outbox_store import NewMessage
-from tgbridge.telegram.render import AsDocument, Part, caption, code_block, parse_markdown, render
+from tgbridge.telegram.render import (
+    CAPTION_LIMIT,
+    AsDocument,
+    Part,
+    caption,
+    code_block,
+    parse_markdown,
+    render,
+)
 
 
 def compose(params: SendParams, *, document_above: int, outgoing_dir: Path) -> list[NewMessage]:
@@ -33,8 +41,15 @@ def compose(params: SendParams, *, document_above: int, outgoing_dir: Path) -> l
         name = Path(params.code.path).name if params.code.path else "snippet.txt"
     else:
         content = _well_formed(params.text or "")
-        part = parse_markdown(content)
         name = "message.md"
+        if Part(content).length > document_above:
+            # A document of the Markdown source: only its head is parsed, for the caption
+            # (Telethon's parser slows down sharply with size: minutes for a megabyte).
+            head = caption(parse_markdown(content[: 2 * CAPTION_LIMIT]))
+            if not content.strip():
+                raise BridgeError("invalid_params", "There is nothing to send.")
+            return [_document(AsDocument(name, content, head), outgoing_dir)]
+        part = parse_markdown(content)
     if not part.text.strip():
         raise BridgeError("invalid_params", "There is nothing to send.")
     rendered = render(part, document_above=document_above, file_name=name, content=content)
