@@ -163,7 +163,9 @@ async def test_account_mode_knows_its_chats_after_a_restart_and_resolves_names_o
     server.drop_connections(abort=True)
     await sidecar.wait_state("offline")
     queued = await sidecar.request("tgbridge/send", {"chat": "@carol", "text": "hi Carol"})
-    assert status_of(sidecar, queued["sendId"])["state"] == "queued"  # type: ignore[index]
+    # The hub's status may come just after the answer: wait for it.
+    waiting = await sidecar.wait_for(lambda: status_of(sidecar, queued["sendId"]))
+    assert waiting["state"] == "queued"
     server.faults.clear()
     await sidecar.wait_state("online", within=40)
     await sidecar.wait_for(
