@@ -136,6 +136,7 @@ export interface ChatMessage {
  * via the `definition` "MessageStatusParams".
  */
 export interface MessageStatusParams {
+  chatId: number;
   detail: string | null;
   error: string | null;
   sendId: number;

@@ -44,10 +44,6 @@ if TYPE_CHECKING:
 Notify = Callable[[str, Model], None]
 
 
-def dump(model: Model) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True)
-
-
 NOT_CONFIGURED = ConnectionState(state="not configured", detail="Telegram is not configured yet.")
 
 
@@ -101,7 +97,7 @@ class Bridge:
     async def connect(self, params: ConnectParams) -> StatusResult:
         """Connects with the credentials the editor kept from the last login."""
         self._last_connect = params
-        await (await self._hub()).request(CONNECT, dump(params))
+        await (await self._hub()).request(CONNECT, params.to_wire())
         return self.status()
 
     async def restart_hub(self) -> StatusResult:
@@ -123,7 +119,7 @@ class Bridge:
         hub = await self._hub()
         self._ask = ask
         try:
-            answer = await hub.request(LOGIN, dump(params))
+            answer = await hub.request(LOGIN, params.to_wire())
         finally:
             self._ask = None
         return LoginResult.model_validate(answer)
@@ -133,10 +129,10 @@ class Bridge:
 
     async def send(self, params: SendParams) -> SendResult:
         self.require_telegram()
-        return SendResult.model_validate(await (await self._hub()).request(SEND, dump(params)))
+        return SendResult.model_validate(await (await self._hub()).request(SEND, params.to_wire()))
 
     async def history(self, params: HistoryParams) -> HistoryResult:
-        answer = await (await self._hub()).request(HISTORY, dump(params))
+        answer = await (await self._hub()).request(HISTORY, params.to_wire())
         return HistoryResult.model_validate(answer)
 
     async def send_selection(self, args: SendSelectionArgs, text: str, language: str) -> SendResult:
@@ -197,7 +193,7 @@ class Bridge:
     async def _ask_editor(self, params: dict[str, Any]) -> dict[str, Any]:
         question = AskLoginParams.model_validate(params)
         value = await self._ask(question.kind, question.prompt) if self._ask else None
-        return dump(AskLoginResult(value=value))
+        return AskLoginResult(value=value).to_wire()
 
     def require_settings(self) -> Settings:
         if self.settings_error is not None:

@@ -303,10 +303,10 @@ async def _queue(
     """Connects the hub (a no-op when a window already has) and queues the send; while
     the hub's connection does not know its account yet, tries again until `deadline`."""
     loop = asyncio.get_running_loop()
-    await link.request(CONNECT, credentials.model_dump(mode="json", by_alias=True))
+    await link.request(CONNECT, credentials.to_wire())
     while True:
         try:
-            answer = await link.request(SEND, params.model_dump(mode="json", by_alias=True))
+            answer = await link.request(SEND, params.to_wire())
             return SendResult.model_validate(answer).send_id
         except BridgeError as error:
             remaining = deadline - loop.time()
@@ -340,9 +340,7 @@ async def _status(folder: Path) -> int:
     attach = AttachParams(protocol_version=HUB_PROTOCOL_VERSION, kind="cli", name="tgbridge status")
     try:
         async with asyncio.timeout(ANSWER_WITHIN):
-            answer = await connection.request(
-                HUB_ATTACH, attach.model_dump(mode="json", by_alias=True)
-            )
+            answer = await connection.request(HUB_ATTACH, attach.to_wire())
     except BridgeError as error:
         return _fail(_hint(error), EXIT_NO_HUB)
     except (ConnectionError, RpcError, TimeoutError):

@@ -7,7 +7,7 @@ Requests are `tgbridge/<noun>`, notifications `tgbridge/<noun>Changed` or
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -41,6 +41,10 @@ class Model(BaseModel):
         extra="forbid",
         json_schema_serialization_defaults_required=True,
     )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-RPC params or result: camelCase names, JSON values."""
+        return self.model_dump(mode="json", by_alias=True)
 
 
 ConnectionStateName = Literal[
@@ -177,6 +181,7 @@ class SendResult(Model):
 
 class MessageStatusParams(Model):
     send_id: int
+    chat_id: int  # 0 while an @username waits to be resolved
     state: Literal["queued", "sent", "failed"]
     telegram_ids: list[int]
     error: str | None = None

@@ -107,7 +107,7 @@ async def test_long_code_is_split_into_valid_code_messages(tmp_path: Path) -> No
         assert len(pres) == 1 and pres[0]["language"] == "python"
         assert all(e["offset"] + e["length"] <= units for e in entities)
     assert recorder.statuses[-1] == MessageStatusParams(
-        send_id=send_id, state="queued", telegram_ids=[], error=None, detail=None
+        send_id=send_id, chat_id=42, state="queued", telegram_ids=[], error=None, detail=None
     )
 
 

@@ -102,7 +102,7 @@ class HubLink:
     def set_folders(self, folders: list[WorkspaceFolder]) -> None:
         """New workspace folders: attached again with them (also to the next hub)."""
         self._attach = self._attach.model_copy(update={"folders": folders})
-        params = self._attach.model_dump(mode="json", by_alias=True)
+        params = self._attach.to_wire()
         task = asyncio.ensure_future(self.request(HUB_ATTACH, params))
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
@@ -154,9 +154,7 @@ class HubLink:
         connection.on_request(ASK_LOGIN, self._on_ask)
         running = asyncio.create_task(connection.run())
         try:
-            result: dict[str, Any] = await connection.request(
-                HUB_ATTACH, self._attach.model_dump(mode="json", by_alias=True)
-            )
+            result: dict[str, Any] = await connection.request(HUB_ATTACH, self._attach.to_wire())
         except BaseException:
             await connection.close()
             raise

@@ -53,7 +53,6 @@ from tgbridge.protocol import (
     LoginParams,
     LoginResult,
     MessageStatusParams,
-    Model,
     SendParams,
     SendResult,
 )
@@ -65,10 +64,6 @@ logger = logging.getLogger(__name__)
 
 START_GRACE = 30.0
 NOT_CONNECTED = ConnectionState(state="not configured", detail="Telegram is not configured yet.")
-
-
-def dump(model: Model) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True)
 
 
 class Hub:
@@ -137,9 +132,9 @@ class Hub:
                 window.folders = [f.uri for f in attach.folders]
             if attach.kind == "window":
                 show_unseen()
-            return dump(
+            return (
                 AttachResult(hub_version=__version__, pid=os.getpid(), connection=self._connection)
-            )
+            ).to_wire()
 
         unseen_shown = False
 
@@ -150,7 +145,7 @@ class Hub:
                 return
             unseen_shown = True
             for message in self._service.unseen():
-                notify(MESSAGE, dump(message), _seen(self._service, message))
+                notify(MESSAGE, message.to_wire(), _seen(self._service, message))
 
         def attached() -> Window:
             if window is None:
@@ -167,25 +162,25 @@ class Hub:
                 )
             if window is not None and window.kind == "window":
                 show_unseen()
-            return dump(ConnectionChangedParams(connection=self._connection))
+            return ConnectionChangedParams(connection=self._connection).to_wire()
 
         async def login(params: dict[str, Any]) -> Any:
             attached()
 
             async def ask(kind: Any, hint: str) -> str | None:
                 answer = await connection.request(
-                    ASK_LOGIN, dump(AskLoginParams(kind=kind, prompt=hint))
+                    ASK_LOGIN, AskLoginParams(kind=kind, prompt=hint).to_wire()
                 )
                 return AskLoginResult.model_validate(answer or {}).value
 
             session = await self._service.login(LoginParams.model_validate(params), ask)
             self._connected = True
-            return dump(LoginResult(session=session, connection=self._connection))
+            return LoginResult(session=session, connection=self._connection).to_wire()
 
         async def logout(params: dict[str, Any]) -> Any:
             attached()
             self._connected = False
-            return dump(await self._service.logout())
+            return (await self._service.logout()).to_wire()
 
         async def send(params: dict[str, Any]) -> Any:
             sender = attached()
@@ -193,11 +188,11 @@ class Hub:
                 SendParams.model_validate(params),
                 on_enqueued=lambda send_id: self._router.sent(send_id, sender),
             )
-            return dump(SendResult(send_id=send_id))
+            return SendResult(send_id=send_id).to_wire()
 
         async def history(params: dict[str, Any]) -> Any:
             attached()
-            return dump(self._service.history(HistoryParams.model_validate(params)))
+            return self._service.history(HistoryParams.model_validate(params)).to_wire()
 
         async def choose_workspace(params: dict[str, Any]) -> Any:
             attached()
@@ -231,19 +226,18 @@ class Hub:
 
     def _on_connection(self, connection: ConnectionState) -> None:
         self._connection = connection
-        params = dump(ConnectionChangedParams(connection=connection))
+        params = ConnectionChangedParams(connection=connection).to_wire()
         for window in self._router.windows:
             window.notify(CONNECTION_CHANGED, params, None)
 
     def _on_status(self, status: MessageStatusParams) -> None:
-        chat_id = self._service.chat_of(status.send_id)
-        for window in self._router.for_status(status.send_id, chat_id, status.telegram_ids):
-            window.notify(MESSAGE_STATUS, dump(status), None)
+        for window in self._router.for_status(status.send_id, status.chat_id, status.telegram_ids):
+            window.notify(MESSAGE_STATUS, status.to_wire(), None)
 
     def _on_message(self, message: ChatMessage) -> bool:
         """Passes the message on; it stays unseen in the store until it is written to a
         window, so one lost with a dying hub is shown by the next hub."""
-        params = dump(message)
+        params = message.to_wire()
         for window in self._router.for_message(message.chat_id, message.reply_to):
             window.notify(
                 MESSAGE,
@@ -254,7 +248,7 @@ class Hub:
 
     def _on_gap(self, gap: HistoryGapParams) -> None:
         for window in self._router.editors():
-            window.notify(HISTORY_GAP, dump(gap), None)
+            window.notify(HISTORY_GAP, gap.to_wire(), None)
 
     # ---- lingering -----------------------------------------------------------------------
 

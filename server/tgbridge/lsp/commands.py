@@ -41,7 +41,7 @@ def register(server: TgbridgeServer) -> None:
             result = await ls.bridge.send_selection(args, text, document.language_id or "")
         except BridgeError as error:
             raise to_rpc_error(error) from None
-        return result.model_dump(mode="json", by_alias=True)
+        return result.to_wire()
 
 
 def _position(position: Position) -> types.Position:

@@ -50,7 +50,7 @@ class TgbridgeServer(LanguageServer):
             await self._bridge.shutdown()
 
     def notify_model(self, method: str, params: Model) -> None:
-        self.protocol.notify(method, params.model_dump(mode="json", by_alias=True))
+        self.protocol.notify(method, params.to_wire())
 
     def sync_workspace_folders(self) -> None:
         from tgbridge.protocol import WorkspaceFolder

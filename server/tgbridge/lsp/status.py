@@ -12,4 +12,4 @@ def register(server: TgbridgeServer) -> None:
     @server.feature(STATUS)
     def on_status(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
         """Answers the sidecar's status."""
-        return ls.bridge.status().model_dump(mode="json", by_alias=True)
+        return ls.bridge.status().to_wire()

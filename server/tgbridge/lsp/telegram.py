@@ -16,6 +16,8 @@ from tgbridge.methods import ASK_LOGIN, CONNECT, HISTORY, LOGIN, LOGOUT, RESTART
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from tgbridge.protocol import Model
+
     ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
 # pydantic and the protocol models load on first use, off the cold-start path.
@@ -39,13 +41,13 @@ def parse(model: type[ParamsT], params: Any) -> ParamsT:
         ) from None
 
 
-async def answer(call: Awaitable[BaseModel]) -> dict[str, Any]:
+async def answer(call: Awaitable[Model]) -> dict[str, Any]:
     """The result as JSON, or the BridgeError as a JSON-RPC error."""
     try:
         result = await call
     except BridgeError as error:
         raise to_rpc_error(error) from None
-    return result.model_dump(mode="json", by_alias=True)
+    return result.to_wire()
 
 
 def register(server: TgbridgeServer) -> None:
@@ -63,9 +65,7 @@ def register(server: TgbridgeServer) -> None:
 
         async def ask(kind: Literal["code", "password"], hint: str) -> str | None:
             request = AskLoginParams(kind=kind, prompt=hint)
-            answer = await ls.protocol.send_request_async(
-                ASK_LOGIN, request.model_dump(mode="json", by_alias=True)
-            )
+            answer = await ls.protocol.send_request_async(ASK_LOGIN, request.to_wire())
             return AskLoginResult.model_validate(answer or {}).value
 
         return await answer(ls.bridge.login(parse(LoginParams, params), ask))

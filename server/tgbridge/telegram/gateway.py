@@ -148,7 +148,7 @@ class Gateway:
             base_logger="tgbridge.telethon",
         )
         self._client._message_box = CheckpointBox(
-            on_safe_point=self._inbox_put, on_too_long=self._too_long
+            on_safe_point=self._inbox_safe_point, on_too_long=self._too_long
         )
         if data_center:
             self._client.session.set_dc(data_center.id, data_center.host, data_center.port)
@@ -175,7 +175,7 @@ class Gateway:
 
     @property
     def session(self) -> str:
-        saved: str = StoreSession.save(self._session)
+        saved: str = self._session.save()
         return saved
 
     async def start(self, *, keep_trying: bool) -> bool:
@@ -450,8 +450,8 @@ class Gateway:
 
     # ---- inbound ---------------------------------------------------------------------
 
-    def _inbox_put(self, item: _Item) -> None:
-        self._inbox.put_nowait(item)
+    def _inbox_safe_point(self, positions: list[UpdatePosition]) -> None:
+        self._inbox.put_nowait(positions)
 
     def _too_long(self, pts: int, to_pts: int) -> None:
         self._inbox.put_nowait(TooLong(pts, to_pts))

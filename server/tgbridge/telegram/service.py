@@ -419,10 +419,6 @@ class TelegramService:
         """A window has the message: it is not shown again to the next one."""
         self._history.mark_seen(self._account_id(), chat_id, message_id)
 
-    def chat_of(self, send_id: int) -> int:
-        status = self._outbox_store.status(send_id)
-        return status.chat_id if status else 0
-
     def unseen(self) -> list[ChatMessage]:
         """What no window has shown yet (it came while none was open), oldest first."""
         return [_chat_message(m) for m in self._history.unseen(self._account_id())]
@@ -458,6 +454,7 @@ class TelegramService:
         self._on_status(
             MessageStatusParams(
                 send_id=status.send_id,
+                chat_id=status.chat_id,
                 state=status.state,
                 telegram_ids=status.telegram_ids,
                 error=status.error,
