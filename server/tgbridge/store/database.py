@@ -134,6 +134,65 @@ MIGRATIONS = [
     ALTER TABLE messages ADD COLUMN unseen INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX messages_unseen ON messages (account_id) WHERE unseen = 1;
     """,
+    # The phone side: who may use the bot (deny by default), how they got in, what they
+    # did, the single-use buttons they were given, and what /analytics counts.
+    """
+    CREATE TABLE users (
+        user_id INTEGER PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'collaborator', 'viewer')),
+        name TEXT NOT NULL,
+        added_at REAL NOT NULL
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        user_id INTEGER,
+        action TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_at ON audit (at);
+    CREATE TABLE pairing_codes (
+        id INTEGER PRIMARY KEY,
+        code_hash TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        wrong_tries INTEGER NOT NULL DEFAULT 0,
+        used_at REAL
+    );
+    CREATE TABLE pairing_requests (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        requested_at REAL NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'approved', 'denied'))
+    );
+    CREATE TABLE buttons (
+        token TEXT PRIMARY KEY,
+        grp TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER,
+        action TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        used_at REAL
+    );
+    CREATE INDEX buttons_grp ON buttons (grp);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        value REAL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX events_kind_at ON events (kind, at);
+    CREATE TABLE preferences (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 
