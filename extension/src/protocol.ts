@@ -148,6 +148,10 @@ export interface Requests {
     params: ConnectParams;
     result: StatusResult;
   };
+  "tgbridge/editorEvent": {
+    params: EditorEventParams;
+    result: EmptyResult;
+  };
   "tgbridge/history": {
     params: HistoryParams;
     result: HistoryResult;
@@ -159,6 +163,10 @@ export interface Requests {
   "tgbridge/logout": {
     params: StatusParams;
     result: LogoutResult;
+  };
+  "tgbridge/pairPhone": {
+    params: StatusParams;
+    result: PairPhoneResult;
   };
   "tgbridge/restartHub": {
     params: StatusParams;
@@ -213,6 +221,25 @@ export interface WorkspaceFolder {
   uri: string;
 }
 /**
+ * Something that ended in the editor, for the phone's notification rules.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "EditorEventParams".
+ */
+export interface EditorEventParams {
+  durationSeconds?: number;
+  exitCode?: number | null;
+  kind: "task" | "debug";
+  name: string;
+  test?: boolean;
+  workspace?: string;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "EmptyResult".
+ */
+export interface EmptyResult {}
+/**
  * This interface was referenced by `Protocol`'s JSON-Schema
  * via the `definition` "HistoryParams".
  */
@@ -266,6 +293,20 @@ export interface StatusParams {}
 export interface LogoutResult {
   detail: string;
   telegramTold: boolean;
+}
+/**
+ * A one-time pairing code: the phone sends `/start <code>` to the bot (or opens
+ * `link`) within ten minutes; five wrong tries lock it.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "PairPhoneResult".
+ */
+export interface PairPhoneResult {
+  botName: string | null;
+  code: string;
+  detail: string;
+  expiresAt: number;
+  link: string | null;
 }
 /**
  * One of text (Markdown-style), code or file; `chat` defaults to the setting.

@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 from tgbridge import __version__, logs
 from tgbridge.errors import BridgeError
-from tgbridge.methods import CONNECT, CONNECTION_CHANGED, HISTORY, LOGIN, LOGOUT, MESSAGE, SEND
+from tgbridge.methods import (
+    CONNECT,
+    CONNECTION_CHANGED,
+    EDITOR_EVENT,
+    HISTORY,
+    LOGIN,
+    LOGOUT,
+    MESSAGE,
+    PAIR_PHONE,
+    SEND,
+)
 from tgbridge.protocol import (
     HUB_PROTOCOL_VERSION,
     NOTIFICATIONS,
@@ -22,12 +32,15 @@ from tgbridge.protocol import (
     ConnectionChangedParams,
     ConnectionState,
     ConnectParams,
+    EditorEventParams,
+    EmptyResult,
     HistoryParams,
     HistoryResult,
     LoginParams,
     LoginResult,
     LogoutResult,
     Model,
+    PairPhoneResult,
     PythonInfo,
     SendParams,
     SendResult,
@@ -135,6 +148,13 @@ class Bridge:
         answer = await (await self._hub()).request(HISTORY, params.to_wire())
         return HistoryResult.model_validate(answer)
 
+    async def pair_phone(self) -> PairPhoneResult:
+        return PairPhoneResult.model_validate(await (await self._hub()).request(PAIR_PHONE, {}))
+
+    async def editor_event(self, params: EditorEventParams) -> EmptyResult:
+        await (await self._hub()).request(EDITOR_EVENT, params.to_wire())
+        return EmptyResult()
+
     async def send_selection(self, args: SendSelectionArgs, text: str, language: str) -> SendResult:
         code = CodeSelection(
             text=text, language=language, path=_display_path(args.uri), range=args.range
@@ -167,6 +187,7 @@ class Bridge:
                 protocol_version=HUB_PROTOCOL_VERSION,
                 kind="window",
                 folders=self.workspace_folders,
+                phone=settings.phone().model_dump(mode="json", by_alias=True),
             )
             link = HubLink(
                 state_dir(settings),

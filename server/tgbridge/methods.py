@@ -13,6 +13,8 @@ MESSAGE = "tgbridge/message"
 ASK_LOGIN = "tgbridge/askLogin"
 HISTORY_GAP = "tgbridge/historyGap"
 RESTART_HUB = "tgbridge/restartHub"
+PAIR_PHONE = "tgbridge/pairPhone"
+EDITOR_EVENT = "tgbridge/editorEvent"
 # Hub-only (the local socket between the hub and its clients).
 HUB_ATTACH = "hub/attach"
 HUB_STOP = "hub/stop"

@@ -17,6 +17,7 @@ from tgbridge.methods import (
     ASK_LOGIN,
     CONNECT,
     CONNECTION_CHANGED,
+    EDITOR_EVENT,
     HISTORY,
     HISTORY_GAP,
     HUB_ATTACH,
@@ -26,6 +27,7 @@ from tgbridge.methods import (
     LOGOUT,
     MESSAGE,
     MESSAGE_STATUS,
+    PAIR_PHONE,
     RESTART_HUB,
     SEND,
     SEND_SELECTION_COMMAND,
@@ -225,6 +227,28 @@ class HistoryResult(Model):
     next_cursor: int | None
 
 
+class PairPhoneResult(Model):
+    """A one-time pairing code: the phone sends `/start <code>` to the bot (or opens
+    `link`) within ten minutes; five wrong tries lock it."""
+
+    code: str
+    expires_at: float
+    link: str | None = None  # t.me/<bot>?start=<code>, in bot mode
+    bot_name: str | None = None
+    detail: str
+
+
+class EditorEventParams(Model):
+    """Something that ended in the editor, for the phone's notification rules."""
+
+    kind: Literal["task", "debug"]
+    name: str
+    exit_code: int | None = None
+    duration_seconds: float = 0
+    test: bool = False
+    workspace: str = ""
+
+
 class ErrorData(Model):
     """`data` of every error the sidecar answers."""
 
@@ -240,6 +264,8 @@ REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
     SEND: (SendParams, SendResult),
     HISTORY: (HistoryParams, HistoryResult),
     RESTART_HUB: (StatusParams, StatusResult),
+    PAIR_PHONE: (StatusParams, PairPhoneResult),
+    EDITOR_EVENT: (EditorEventParams, EmptyResult),
 }
 NOTIFICATIONS: dict[str, type[Model]] = {
     CONNECTION_CHANGED: ConnectionChangedParams,
@@ -270,6 +296,9 @@ class AttachParams(Model):
     kind: Literal["window", "cli"]
     name: str = ""
     folders: list[WorkspaceFolder] = []
+    # The window's phone settings (tasks, deny globs, notification rules): the latest
+    # window's apply, so a changed setting reaches the running hub.
+    phone: dict[str, Any] | None = None
 
 
 class AttachResult(Model):

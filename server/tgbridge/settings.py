@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tgbridge.errors import BridgeError
+from tgbridge.tasks.spec import TaskSpec
 
 LogLevel = Literal["error", "warning", "info", "debug"]
 
@@ -41,6 +42,34 @@ class DataCenterSetting(BaseModel):
     public_key_file: AbsolutePath | None = Field(default=None, alias="publicKeyFile")
 
 
+class NotifyRules(BaseModel):
+    """`tgbridge.notify`: which editor events reach the phone (the owner's rules)."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
+    )
+
+    task_ended: bool = False
+    debug_ended: bool = False
+    test_failed: bool = True
+    run_finished: bool = True
+    # Shorter tasks and debug sessions are not worth a notification.
+    min_duration_seconds: float = Field(default=10, ge=0)
+    # Beyond this many a minute, notifications are grouped into one message.
+    max_per_minute: int = Field(default=4, ge=1, le=60)
+
+
+class PhoneSettings(BaseModel):
+    """The settings the phone side works by (application scope: a repository cannot set
+    them); the latest window's reach the running hub."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tasks: list[TaskSpec] = Field(default_factory=list)
+    deny_globs: list[str] = Field(default_factory=list)
+    notify: NotifyRules = Field(default_factory=NotifyRules)
+
+
 class Settings(BaseSettings):
     # An empty TGBRIDGE_* variable counts as unset, as an empty setting in the editor does.
     model_config = SettingsConfigDict(
@@ -55,6 +84,20 @@ class Settings(BaseSettings):
     max_download_mb: int = Field(default=20, ge=1)
     max_stored_mb: int = Field(default=500, ge=1)
     hub_linger_minutes: float = Field(default=30, ge=0)
+    tasks: list[TaskSpec] = Field(default_factory=list)
+    deny_globs: list[str] = Field(default_factory=list)
+    notify: NotifyRules = Field(default_factory=NotifyRules)
+
+    @field_validator("tasks")
+    @classmethod
+    def _unique_task_names(cls, tasks: list[TaskSpec]) -> list[TaskSpec]:
+        names = [task.name for task in tasks]
+        if duplicate := next((n for n in names if names.count(n) > 1), None):
+            raise ValueError(f"two tasks are named {duplicate}")
+        return tasks
+
+    def phone(self) -> PhoneSettings:
+        return PhoneSettings(tasks=self.tasks, deny_globs=self.deny_globs, notify=self.notify)
 
 
 def editor_name(field: str) -> str:

@@ -28,6 +28,8 @@ def test_every_method_is_in_the_schema() -> None:
         "tgbridge/send",
         "tgbridge/history",
         "tgbridge/restartHub",
+        "tgbridge/pairPhone",
+        "tgbridge/editorEvent",
     }
     assert set(schema["properties"]["notifications"]["properties"]) == {
         "tgbridge/connectionChanged",

@@ -23,9 +23,16 @@ from tgbridge.settings import Settings
 from tgbridge.store.accounts import Account
 from tgbridge.store.outbox_store import OutboxRow
 from tgbridge.telegram.errors import FloodWait
-from tgbridge.telegram.gateway import Credentials, Incoming, LoginError, LoginPrompt
+from tgbridge.telegram.gateway import (
+    Credentials,
+    Incoming,
+    LoginError,
+    LoginPrompt,
+    Press,
+    PressAnswer,
+)
 from tgbridge.telegram.outbox import Limits
-from tgbridge.telegram.service import TelegramService
+from tgbridge.telegram.service import Screen, TelegramService
 
 FAST = Limits(
     per_chat_rate=200, per_chat_burst=50, overall_rate=500, overall_burst=500, retry_base=0.05
@@ -84,6 +91,32 @@ class ScriptedGateway:
         self.delivered.setdefault(row.random_id, row.payload["text"])
         return len(self.delivered)
 
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        entities: list[dict[str, Any]] | None = None,
+        buttons: list[list[dict[str, str]]] | None = None,
+    ) -> None:
+        raise AssertionError("not used here")
+
+    async def set_commands(self, scopes: list[tuple[int | None, list[tuple[str, str]]]]) -> None:
+        pass
+
+
+class LetEveryoneIn:
+    """A phone side that stores every message (the real one screens by the allowlist)."""
+
+    def screen(self, incoming: Incoming, account: Account) -> Screen:
+        return "store"
+
+    def command(self, incoming: Incoming) -> None:
+        pass
+
+    async def press(self, press: Press) -> PressAnswer:
+        return PressAnswer()
+
 
 class Editor:
     """What the editor is told, with a way to wait for it."""
@@ -120,6 +153,7 @@ async def editor_and_service(tmp_path: Path) -> Any:
         limits=FAST,
         gateway_factory=ScriptedGateway,
     )
+    service.attach_phone(LetEveryoneIn())
     await service.connect(Credentials(1, "hash", "session"))
     await editor.until(lambda: any(c.state == "online" for c in editor.connection))
     yield editor, service
@@ -154,6 +188,29 @@ async def test_inbound_messages_reach_the_editor_and_the_history(editor_and_serv
     ]
     page = service.history(HistoryParams(search="passed"))
     assert [m.message_id for m in page.messages] == [7]
+
+
+async def test_without_a_phone_side_nothing_inbound_is_stored(tmp_path: Path) -> None:
+    editor = Editor()
+    service = TelegramService(
+        tmp_path,
+        Settings(default_chat="42"),
+        on_connection=editor.tell(editor.connection),
+        on_status=editor.tell(editor.statuses),
+        on_message=editor.tell(editor.messages),
+        limits=FAST,
+        gateway_factory=ScriptedGateway,
+    )
+    await service.connect(Credentials(1, "hash", "session"))
+    try:
+        await editor.until(lambda: any(c.state == "online" for c in editor.connection))
+        await ScriptedGateway.latest.on_incoming(
+            Incoming(42, 7, 99, "let me in", 1000.0, None, False, False)
+        )
+        assert editor.messages == []
+        assert service.history(HistoryParams(search="let")).messages == []
+    finally:
+        await service.stop()
 
 
 async def test_a_refused_login_says_why(editor_and_service: Any) -> None:

@@ -13,19 +13,27 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from tgbridge import __version__
+from tgbridge.bot.commands import build_registry
+from tgbridge.bot.hub_view import HubView, WindowInfo
+from tgbridge.bot.phone import PhoneBot
 from tgbridge.errors import BridgeError
 from tgbridge.hub.lock import HubLock
-from tgbridge.hub.router import Router, Window
+from tgbridge.hub.router import Router, Window, folder_path
 from tgbridge.hub.rpc import RpcConnection
 from tgbridge.hub.socket import serve
 from tgbridge.methods import (
     ASK_LOGIN,
     CONNECT,
     CONNECTION_CHANGED,
+    EDITOR_EVENT,
     HISTORY,
     HISTORY_GAP,
     HUB_ATTACH,
@@ -35,6 +43,7 @@ from tgbridge.methods import (
     LOGOUT,
     MESSAGE,
     MESSAGE_STATUS,
+    PAIR_PHONE,
     SEND,
 )
 from tgbridge.protocol import (
@@ -48,17 +57,20 @@ from tgbridge.protocol import (
     ConnectionChangedParams,
     ConnectionState,
     ConnectParams,
+    EditorEventParams,
     HistoryGapParams,
     HistoryParams,
     LoginParams,
     LoginResult,
     MessageStatusParams,
+    PairPhoneResult,
     SendParams,
     SendResult,
 )
-from tgbridge.settings import Settings
+from tgbridge.settings import PhoneSettings, Settings
 from tgbridge.telegram.gateway import Credentials
 from tgbridge.telegram.service import TelegramService
+from tgbridge.workspace.registry import Workspaces
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +95,61 @@ class Hub:
             on_gap=self._on_gap,
         )
         self._connected = False
+        self._workspaces = Workspaces(loop=asyncio.get_running_loop())
+        self._chosen: Path | None = None
+        self._phone_settings = settings.phone()
+        self._menu_published_for: int | None = None
+        self._bot = PhoneBot(
+            self._service,
+            HubView(
+                windows=self._window_infos,
+                connection=lambda: self._connection,
+                chosen_workspace=lambda: self._chosen,
+                choose_workspace=self._choose,
+                workspaces=self._workspaces,
+                settings=lambda: self._phone_settings,
+                state_dir=Path(state_dir),
+            ),
+            build_registry(),
+        )
+        self._service.attach_phone(self._bot)
+
+    def _window_infos(self) -> list[WindowInfo]:
+        return [
+            WindowInfo(window.name, [p for p in map(folder_path, window.folders) if p])
+            for window in self._router.editors()
+        ]
+
+    def _choose(self, folder: Path | None) -> None:
+        """The phone's routing choice: its messages go to the windows open on `folder`."""
+        folder = folder.resolve() if folder is not None else None
+        self._chosen = folder
+        uris = [
+            uri
+            for window in self._router.editors()
+            for uri in window.folders
+            if folder is not None and _resolved(folder_path(uri)) == folder
+        ]
+        self._router.chosen_workspace = uris[0] if uris else None
+
+    async def _register(self, uris: list[str]) -> None:
+        """Watches a window's folders (in a thread: a first watch walks the folder)."""
+        for uri in uris:
+            path = folder_path(uri)
+            if path is None or path.resolve() in self._workspaces.folders():
+                continue
+            try:
+                await asyncio.to_thread(self._workspaces.register, path)
+            except Exception:  # a folder that cannot be watched is still usable
+                logger.exception("could not register the workspace %s", path)
+
+    def _apply_phone_settings(self, values: dict[str, Any] | None) -> None:
+        if values is None:
+            return
+        try:
+            self._phone_settings = PhoneSettings.model_validate(values)
+        except ValidationError as error:
+            logger.warning("a window's phone settings are invalid: %s", error)
 
     async def run(self) -> None:
         server = await serve(self._state_dir, self._serve_client)
@@ -93,7 +160,9 @@ class Hub:
             await self._stopped.wait()
         finally:
             server.close()
+            await self._bot.stop()
             await self._service.stop()
+            self._workspaces.close()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -130,6 +199,9 @@ class Hub:
                 self._cancel_linger()
             else:  # attached again: its workspace folders changed
                 window.folders = [f.uri for f in attach.folders]
+            if attach.kind == "window":
+                self._bot.spawn(self._register(window.folders))
+                self._apply_phone_settings(attach.phone)
             if attach.kind == "window":
                 show_unseen()
             return (
@@ -196,7 +268,40 @@ class Hub:
 
         async def choose_workspace(params: dict[str, Any]) -> Any:
             attached()
-            self._router.chosen_workspace = ChooseWorkspaceParams.model_validate(params).uri
+            uri = ChooseWorkspaceParams.model_validate(params).uri
+            self._choose(folder_path(uri) if uri else None)
+            return {}
+
+        async def pair_phone(params: dict[str, Any]) -> Any:
+            attached()
+            account = self._service.account
+            if account is None:
+                raise BridgeError(
+                    "not_logged_in", "Log in first (tgbridge: Log In), then pair a phone."
+                )
+            code = self._bot.new_pairing_code()
+            minutes = round((code.expires_at - time.time()) / 60)
+            if account.bot:
+                bot_name = account.name.lstrip("@")
+                link = f"https://t.me/{bot_name}?start={code.code}"
+                detail = (
+                    f"On the phone, open {link} or send /start {code.code} to {account.name} "
+                    f"within {minutes} minutes."
+                )
+            else:
+                bot_name, link = None, None
+                detail = f"Send /start {code.code} to Saved Messages within {minutes} minutes."
+            return PairPhoneResult(
+                code=code.code,
+                expires_at=code.expires_at,
+                link=link,
+                bot_name=bot_name,
+                detail=detail,
+            ).to_wire()
+
+        async def editor_event(params: dict[str, Any]) -> Any:
+            attached()
+            self._bot.notifier.editor_event(EditorEventParams.model_validate(params))
             return {}
 
         async def stop(params: dict[str, Any]) -> Any:
@@ -211,6 +316,8 @@ class Hub:
             (SEND, send),
             (HISTORY, history),
             (HUB_CHOOSE_WORKSPACE, choose_workspace),
+            (PAIR_PHONE, pair_phone),
+            (EDITOR_EVENT, editor_event),
             (HUB_STOP, stop),
         ):
             connection.on_request(method, handler)
@@ -226,6 +333,11 @@ class Hub:
 
     def _on_connection(self, connection: ConnectionState) -> None:
         self._connection = connection
+        account = self._service.account
+        online = connection.state == "online" and account is not None
+        if online and account is not None and self._menu_published_for != account.id:
+            self._menu_published_for = account.id  # once per account and hub
+            self._bot.spawn(self._bot.publish_menu())
         params = ConnectionChangedParams(connection=connection).to_wire()
         for window in self._router.windows:
             window.notify(CONNECTION_CHANGED, params, None)
@@ -261,6 +373,10 @@ class Hub:
         if self._linger is not None:
             self._linger.cancel()
             self._linger = None
+
+
+def _resolved(path: Path | None) -> Path | None:
+    return path.resolve() if path is not None else None
 
 
 def _written(done: asyncio.Future[None], then: Callable[[], None] | None) -> None:

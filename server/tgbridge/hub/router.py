@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlparse
 
 # (method, params, called once the notification is written to the window)
 Notify = Callable[[str, dict[str, Any], Callable[[], None] | None], None]
@@ -61,3 +63,11 @@ class Router:
             return [author]
         chosen = [w for w in self.editors() if self.chosen_workspace in w.folders]
         return chosen or self.editors()
+
+
+def folder_path(uri: str) -> Path | None:
+    """A workspace folder's local path from its URI; None for a remote one."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))

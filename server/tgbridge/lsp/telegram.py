@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from tgbridge.errors import BridgeError
 from tgbridge.lsp.errors import to_rpc_error
 from tgbridge.lsp.server import TgbridgeServer
-from tgbridge.methods import ASK_LOGIN, CONNECT, HISTORY, LOGIN, LOGOUT, RESTART_HUB, SEND
+from tgbridge.methods import (
+    ASK_LOGIN,
+    CONNECT,
+    EDITOR_EVENT,
+    HISTORY,
+    LOGIN,
+    LOGOUT,
+    PAIR_PHONE,
+    RESTART_HUB,
+    SEND,
+)
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -98,6 +108,18 @@ def register(server: TgbridgeServer) -> None:
     async def on_restart_hub(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
         """Stops the hub; this window starts the next one and connects again."""
         return await answer(ls.bridge.restart_hub())
+
+    @server.feature(PAIR_PHONE)
+    async def on_pair_phone(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """A one-time code (and t.me link) for a phone to pair with the bot."""
+        return await answer(ls.bridge.pair_phone())
+
+    @server.feature(EDITOR_EVENT)
+    async def on_editor_event(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """A task or debug session ended in the editor: the phone's rules decide."""
+        from tgbridge.protocol import EditorEventParams
+
+        return await answer(ls.bridge.editor_event(parse(EditorEventParams, params)))
 
 
 async def hold_forever(path: Path, send_id: int) -> None:

@@ -58,6 +58,23 @@ def compose(params: SendParams, *, document_above: int, outgoing_dir: Path) -> l
     return [NewMessage("text", _payload(piece, "text")) for piece in rendered]
 
 
+def compose_part(
+    part: Part, *, file_name: str, document_above: int, outgoing_dir: Path
+) -> list[NewMessage]:
+    """The messages of text already formatted (the bot's replies): split, or a document."""
+    if not part.text.strip():
+        raise BridgeError("invalid_params", "There is nothing to send.")
+    rendered = render(part, document_above=document_above, file_name=file_name)
+    if isinstance(rendered, AsDocument):
+        return [_document(rendered, outgoing_dir)]
+    return [NewMessage("text", _payload(piece, "text")) for piece in rendered]
+
+
+def compose_document(path: Path, part: Part) -> NewMessage:
+    """A file of ours (a task's log) with its caption; the file is kept after sending."""
+    return NewMessage("file", {"path": str(path), **_payload(caption(part), "caption")})
+
+
 def _header(code: CodeSelection) -> str:
     if not code.path:
         return ""

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from telethon import TelegramClient, errors, events, functions, types
+from telethon import Button, TelegramClient, errors, events, functions, types
 from telethon._updates import ChannelState, SessionState
 from telethon.crypto import rsa
 
@@ -76,6 +76,26 @@ class Incoming:
     file_path: str | None = None
     file_note: str | None = None  # why a file was not saved, e.g. over the size limit
     file_pending: bool = False  # a file is being downloaded; reported through on_file
+    forwarded: bool = False  # a forward is never a command
+    sender_name: str = ""
+    private: bool = True  # a one-to-one chat (or Saved Messages), not a group
+
+
+@dataclass(frozen=True)
+class Press:
+    """An inline button pressed on the phone."""
+
+    user_id: int
+    chat_id: int
+    message_id: int
+    data: bytes
+    user_name: str = ""
+
+
+@dataclass(frozen=True)
+class PressAnswer:
+    text: str = ""
+    alert: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,7 +119,8 @@ class Offline(Exception):
 
 
 OnState = Callable[[StateName, str], None]
-OnIncoming = Callable[[Incoming], Awaitable[bool]]  # False: the store had it already
+OnIncoming = Callable[[Incoming], Awaitable[bool]]  # False: not stored (known, or refused)
+OnPress = Callable[[Press], Awaitable[PressAnswer]]
 OnAccount = Callable[[Account | None], None]
 # (pts we had, pts Telegram jumped to, messages fetched instead)
 OnTooLong = Callable[[TooLong, int], Awaitable[None]]
@@ -119,6 +140,7 @@ class Gateway:
         on_account: OnAccount = lambda account: None,
         on_reconnected: Callable[[], None] = lambda: None,
         on_file: OnFile | None = None,
+        on_press: OnPress | None = None,
         on_too_long: OnTooLong | None = None,
         last_message_id: LastMessageId = lambda: 0,
         reconnect_cap: float = 30.0,
@@ -157,6 +179,7 @@ class Gateway:
         self._on_account = on_account
         self._on_reconnected = on_reconnected
         self._on_too_long = on_too_long
+        self._on_press = on_press
         self._last_message_id = last_message_id
         self._reconnect_cap = reconnect_cap
         self._supervisor: asyncio.Task[None] | None = None
@@ -319,6 +342,7 @@ class Gateway:
         payload = row.payload
         entities = [_entity(item) for item in payload.get("entities", [])]
         reply = types.InputReplyToMessage(reply_to_msg_id=row.reply_to) if row.reply_to else None
+        markup = _markup(payload.get("buttons"))
         if media is None:
             return functions.messages.SendMessageRequest(
                 peer=peer,
@@ -327,6 +351,7 @@ class Gateway:
                 entities=entities,
                 reply_to=reply,
                 no_webpage=True,
+                reply_markup=markup,
             )
         return functions.messages.SendMediaRequest(
             peer=peer,
@@ -335,7 +360,58 @@ class Gateway:
             random_id=row.random_id,
             entities=entities,
             reply_to=reply,
+            reply_markup=markup,
         )
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        entities: list[dict[str, Any]] | None = None,
+        buttons: list[list[dict[str, str]]] | None = None,
+    ) -> None:
+        """Edits a message the bot or account sent (a task's output, a used keyboard).
+        Raises FloodWait, TransientError or PermanentError as a send does."""
+        if self.account is None:
+            raise TransientError("not logged in")
+        try:
+            peer = self._peers.get(chat_id) or await self._client.get_input_entity(chat_id)
+            self._peers[chat_id] = peer
+            await self._client(
+                functions.messages.EditMessageRequest(
+                    peer=peer,
+                    id=message_id,
+                    message=text,
+                    entities=[_entity(item) for item in entities or []],
+                    reply_markup=_markup(buttons),
+                    no_webpage=True,
+                )
+            )
+        except errors.MessageNotModifiedError:
+            return
+        except (errors.FloodWaitError, errors.SlowModeWaitError) as e:
+            getattr(self._client, "_flood_waited_requests", {}).clear()
+            raise FloodWait(e.seconds) from e
+        except (TimeoutError, errors.ServerError, *NETWORK_ERRORS) as error:
+            raise TransientError(type(error).__name__) from error
+        except (errors.RPCError, ValueError) as error:
+            raise PermanentError(str(error)) from error
+
+    async def set_commands(self, scopes: list[tuple[int | None, list[tuple[str, str]]]]) -> None:
+        """Telegram's command menu: (user id or None for everyone, [(command, summary)])."""
+        for user_id, commands in scopes:
+            scope: Any = types.BotCommandScopeDefault()
+            if user_id is not None:
+                peer = await self._client.get_input_entity(user_id)
+                scope = types.BotCommandScopePeer(peer=peer)
+            await self._client(
+                functions.bots.SetBotCommandsRequest(
+                    scope=scope,
+                    lang_code="",
+                    commands=[types.BotCommand(name, summary) for name, summary in commands],
+                )
+            )
 
     async def _media(self, row: OutboxRow) -> Any:
         if row.kind != "file":
@@ -528,8 +604,26 @@ class Gateway:
     async def _callback_query(self, event: events.CallbackQuery.Event) -> None:
         # Always answered, or the phone shows a spinner until Telegram gives up; in a task
         # of its own, as the update loop waits for each handler.
-        task = asyncio.create_task(event.answer())
+        task = asyncio.create_task(self._answer_press(event))
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    async def _answer_press(self, event: events.CallbackQuery.Event) -> None:
+        answer = PressAnswer()
+        if self._on_press is not None:
+            sender = await _sender_of(event)
+            press = Press(
+                user_id=event.sender_id,
+                chat_id=event.chat_id,
+                message_id=event.message_id,
+                data=bytes(event.data or b""),
+                user_name=_display_name(sender) if sender else "",
+            )
+            try:
+                answer = await self._on_press(press)
+            except Exception:
+                logger.exception("a button press failed")
+                answer = PressAnswer("Something went wrong; see the editor's logs.")
+        await event.answer(answer.text[:200] or None, alert=answer.alert)
 
 
 def _is_file(path: Path) -> bool:
@@ -538,7 +632,11 @@ def _is_file(path: Path) -> bool:
 
 def _incoming(message: Any, *, edited: bool) -> Incoming:
     reply = message.reply_to.reply_to_msg_id if message.reply_to else None
+    sender = getattr(message, "sender", None)
     return Incoming(
+        forwarded=message.fwd_from is not None,
+        sender_name=_display_name(sender) if sender is not None else "",
+        private=bool(message.is_private),
         chat_id=message.chat_id,
         message_id=message.id,
         sender_id=message.sender_id,
@@ -547,6 +645,30 @@ def _incoming(message: Any, *, edited: bool) -> Incoming:
         reply_to=reply,
         edited=edited,
         outgoing=bool(message.out),
+    )
+
+
+def _display_name(user: Any) -> str:
+    username = getattr(user, "username", None)
+    if username:
+        return f"@{username}"
+    names = [getattr(user, "first_name", None), getattr(user, "last_name", None)]
+    return " ".join(n for n in names if n) or str(getattr(user, "id", ""))
+
+
+async def _sender_of(event: Any) -> Any:
+    try:
+        return await event.get_sender()
+    except Exception:  # the name is a nicety; the id is what counts
+        return None
+
+
+def _markup(rows: list[list[dict[str, str]]] | None) -> Any:
+    """Inline buttons stored as [[{"text", "data"}]] -> Telegram's markup (Telethon's)."""
+    if not rows:
+        return None
+    return TelegramClient.build_reply_markup(
+        [[Button.inline(b["text"], b["data"].encode()) for b in row] for row in rows]
     )
 
 

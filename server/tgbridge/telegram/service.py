@@ -14,7 +14,7 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 from tgbridge.errors import BridgeError
 from tgbridge.protocol import (
@@ -33,8 +33,8 @@ from tgbridge.store.accounts import Account, AccountStore
 from tgbridge.store.database import open_database
 from tgbridge.store.files import ReceivedFiles
 from tgbridge.store.history import HistoryStore, StoredMessage
-from tgbridge.store.outbox_store import OutboxRow, OutboxStore, SendStatus
-from tgbridge.telegram.compose import compose
+from tgbridge.store.outbox_store import NewMessage, OutboxRow, OutboxStore, SendStatus
+from tgbridge.telegram.compose import compose, compose_document, compose_part
 from tgbridge.telegram.errors import TransientError
 from tgbridge.telegram.gateway import (
     Credentials,
@@ -44,10 +44,13 @@ from tgbridge.telegram.gateway import (
     LoginError,
     LoginPrompt,
     Offline,
+    Press,
+    PressAnswer,
     StateName,
     TooLong,
 )
 from tgbridge.telegram.outbox import DEFAULT_LIMITS, Limits, Outbox
+from tgbridge.telegram.render import Part, split
 
 
 class GatewayLike(Protocol):
@@ -63,6 +66,32 @@ class GatewayLike(Protocol):
     async def logout(self) -> bool: ...
     async def peer_id(self, chat: str) -> int: ...
     async def send(self, row: OutboxRow) -> int | None: ...
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        entities: list[dict[str, Any]] | None = None,
+        buttons: list[list[dict[str, str]]] | None = None,
+    ) -> None: ...
+    async def set_commands(
+        self, scopes: list[tuple[int | None, list[tuple[str, str]]]]
+    ) -> None: ...
+
+
+Screen = Literal["store", "command", "drop"]
+
+
+class PhoneSide(Protocol):
+    """The bot's side of the inbound path (bot/): who is let in, what is a command."""
+
+    def screen(self, incoming: Incoming, account: Account) -> Screen:
+        """Decides before anything is stored; a stranger's message is answered (at most a
+        fixed refusal, or pairing) and dropped."""
+        ...
+
+    def command(self, incoming: Incoming) -> None: ...
+    async def press(self, press: Press) -> PressAnswer: ...
 
 
 GatewayFactory = Callable[..., GatewayLike]
@@ -116,6 +145,60 @@ class TelegramService:
         self._resolving: asyncio.Task[None] | None = None
         self._link: tuple[StateName, str] = ("connecting", "")
         self._waits: dict[int, int] = {}
+        self._phone: PhoneSide | None = None
+        self._settled: dict[int, list[asyncio.Future[SendStatus]]] = {}
+
+    def attach_phone(self, phone: PhoneSide) -> None:
+        self._phone = phone
+
+    @property
+    def account(self) -> Account | None:
+        return self._account
+
+    @property
+    def db(self) -> Any:
+        """The store's connection, for the phone side's own tables (same thread, same loop)."""
+        return self._db
+
+    def queued_count(self) -> int:
+        return len(self._outbox_store.queued_sends(except_account=None))
+
+    async def wait_sent(self, send_id: int, within: float = 60.0) -> SendStatus | None:
+        """The send's status once it is sent or failed; None if still queued after `within`."""
+        status = self._outbox_store.status(send_id)
+        if status is None or status.state != "queued":
+            return status
+        future: asyncio.Future[SendStatus] = asyncio.get_running_loop().create_future()
+        self._settled.setdefault(send_id, []).append(future)
+        try:
+            return await asyncio.wait_for(future, within)
+        except TimeoutError:
+            return None
+        finally:
+            waiting = self._settled.get(send_id, [])
+            if future in waiting:
+                waiting.remove(future)
+            if not waiting:
+                self._settled.pop(send_id, None)
+
+    async def edit_part(
+        self,
+        chat_id: int,
+        message_id: int,
+        part: Part,
+        *,
+        buttons: list[list[dict[str, str]]] | None = None,
+    ) -> None:
+        """Edits a sent message (cut to one message); raises the gateway's errors."""
+        if self._gateway is None:
+            raise TransientError("not connected")
+        piece = split(part)[0] if part.text.strip() else Part("…")
+        entities = [entity.to_dict() for entity in piece.entities]
+        await self._gateway.edit(chat_id, message_id, piece.text, entities, buttons)
+
+    async def set_commands(self, scopes: list[tuple[int | None, list[tuple[str, str]]]]) -> None:
+        if self._gateway is not None:
+            await self._gateway.set_commands(scopes)
 
     async def connect(self, credentials: Credentials) -> None:
         """Starts connecting with a saved session and keeps trying; progress arrives as
@@ -172,16 +255,24 @@ class TelegramService:
         return LogoutResult(telegram_told=told, detail=detail)
 
     async def send(
-        self, params: SendParams, on_enqueued: Callable[[int], None] = lambda send_id: None
+        self,
+        params: SendParams,
+        on_enqueued: Callable[[int], None] = lambda send_id: None,
+        *,
+        buttons: list[list[dict[str, str]]] | None = None,
     ) -> int:
         """Queues a send durably and returns its id; delivery is reported later.
-        `on_enqueued` learns the id before any status of it is reported."""
+        `on_enqueued` learns the id before any status of it is reported. `buttons` (the
+        bot's inline keyboard) go under the send's last message."""
         account = self._require_account()
         messages = compose(
             params,
             document_above=self._settings.document_above,
             outgoing_dir=self._state_dir / "outgoing",
         )
+        if buttons:
+            last = messages[-1]
+            messages[-1] = NewMessage(last.kind, {**last.payload, "buttons": buttons})
         chat_id, chat_ref = await self._chat_id(params.chat or self._settings.default_chat)
         send_id = self._outbox_store.enqueue(
             chat_id,
@@ -201,6 +292,35 @@ class TelegramService:
         self._outbox_store.flush()  # "queued" is said only once it survives a power cut
         # Where the send stands: "queued", or for a retried key maybe "sent" already.
         self._report_status(self._outbox_store.status(send_id))
+        return send_id
+
+    async def send_part(
+        self,
+        chat_id: int,
+        part: Part | None = None,
+        *,
+        document: Path | None = None,
+        buttons: list[list[dict[str, str]]] | None = None,
+        reply_to: int | None = None,
+        file_name: str = "message.txt",
+    ) -> int:
+        """The bot's own replies: formatted text (split, or a document when long), or one of
+        our files with `part` as its caption; queued durably like any send."""
+        account = self._require_account()
+        if document is not None:
+            messages = [compose_document(document, part or Part(""))]
+        else:
+            messages = compose_part(
+                part or Part(""),
+                file_name=file_name,
+                document_above=self._settings.document_above,
+                outgoing_dir=self._state_dir / "outgoing",
+            )
+        if buttons:
+            last = messages[-1]
+            messages[-1] = NewMessage(last.kind, {**last.payload, "buttons": buttons})
+        send_id = self._outbox_store.enqueue(chat_id, messages, reply_to, account_id=account.id)
+        self._outbox.wake(chat_id)
         return send_id
 
     def history(self, params: HistoryParams) -> HistoryResult:
@@ -277,6 +397,7 @@ class TelegramService:
             on_account=lambda account: self._set_account(account) if mine() else None,
             on_reconnected=lambda: self._online_again() if mine() else None,
             on_file=self._on_file,
+            on_press=self._on_press,
             on_too_long=self._on_too_long,
             last_message_id=lambda: self._history.last_message_id(self._account_id()),
             files=self._files,
@@ -358,7 +479,25 @@ class TelegramService:
             self._files.remove_outgoing(Path(path))
         return telegram_id
 
+    async def _on_press(self, press: Press) -> PressAnswer:
+        if self._phone is None:
+            return PressAnswer()
+        return await self._phone.press(press)
+
     async def _on_incoming(self, incoming: Incoming) -> bool:
+        """Screened before anything is stored: deny by default (no phone side: nothing)."""
+        if self._account is None or self._phone is None:
+            return False
+        screen = self._phone.screen(incoming, self._account)
+        if screen == "drop":
+            return False
+        if not await self._store_incoming(incoming):
+            return False
+        if screen == "command":
+            self._phone.command(incoming)
+        return True
+
+    async def _store_incoming(self, incoming: Incoming) -> bool:
         note = incoming.file_note
         stored = StoredMessage(
             account_id=self._account_id(),
@@ -451,6 +590,10 @@ class TelegramService:
     def _report_status(self, status: SendStatus | None, *, detail: str | None = None) -> None:
         if status is None:
             return
+        if status.state != "queued":
+            for future in self._settled.pop(status.send_id, []):
+                if not future.done():
+                    future.set_result(status)
         self._on_status(
             MessageStatusParams(
                 send_id=status.send_id,

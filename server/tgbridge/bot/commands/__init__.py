@@ -1,0 +1,14 @@
+"""Every phone command and button action, one feature per module."""
+
+from __future__ import annotations
+
+from tgbridge.bot.registry import Registry
+
+
+def build_registry() -> Registry:
+    from tgbridge.bot.commands import admin, basics, files, git, history, run, workspace
+
+    registry = Registry()
+    for module in (basics, workspace, git, files, run, history, admin):
+        module.register(registry)
+    return registry

@@ -1,0 +1,347 @@
+"""The phone side of the hub: screens every inbound message before it is stored (deny by
+default), pairs new phones, runs commands and button presses by role, and answers through
+the outbox (nothing lost, nothing sent twice).
+
+In bot mode the allowlist decides; a stranger gets one fixed refusal at most (rate-limited
+per user) and an audit row, and nothing of theirs is stored or downloaded. In account mode
+the command channel is Saved Messages, and only the account's own messages there are
+commands; a stranger writing to the account is never answered by tgbridge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from tgbridge.bot.commands.run import Running
+from tgbridge.bot.hub_view import HubView
+from tgbridge.bot.notify import Notifier
+from tgbridge.bot.preferences import Preferences
+from tgbridge.bot.registry import Registry
+from tgbridge.bot.request import Choice, Keyboard, PressRequest, Request
+from tgbridge.bot.text import Text
+from tgbridge.security.access import AccessStore, User
+from tgbridge.security.buttons import Buttons, Refused
+from tgbridge.security.pairing import Pairing, PairingCode
+from tgbridge.security.roles import allows
+from tgbridge.store.accounts import Account
+from tgbridge.telegram.gateway import Incoming, Press, PressAnswer
+from tgbridge.telegram.render import Part
+from tgbridge.telegram.service import Screen, TelegramService
+
+logger = logging.getLogger(__name__)
+
+REFUSAL = (
+    "This bot is private. To pair a phone, run “tgbridge: Pair Phone” in the editor and "
+    "send /start with the code it shows."
+)
+STRANGER_PRESS = "This bot is private."
+BIND_WITHIN = 120.0
+BUTTON_SECONDS = 600.0
+
+
+class PhoneBot:
+    def __init__(
+        self,
+        service: TelegramService,
+        hub: HubView,
+        registry: Registry,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.service = service
+        self.hub = hub
+        self.registry = registry
+        self.clock = clock
+        self.access = AccessStore(service.db, clock=clock)
+        self.pairing = Pairing(service.db, self.access, clock=clock)
+        self.buttons = Buttons(service.db, clock=clock)
+        self.preferences = Preferences(service.db)
+        self.notifier = Notifier(self, clock=clock)
+        self.runs: dict[str, Running] = {}
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._account: Account | None = None
+
+    # ---- the inbound path (TelegramService.PhoneSide) ---------------------------------
+
+    def screen(self, incoming: Incoming, account: Account) -> Screen:
+        self._account = account
+        if incoming.outgoing:
+            return "store"  # the account's (or bot's) own message
+        sender = incoming.sender_id
+        if sender is None:
+            return "drop"
+        if not account.bot:
+            if sender == account.id and incoming.chat_id == account.id:
+                return "command" if self._is_command(incoming) else "store"
+            return "store" if self.access.role_of(sender) is not None else "drop"
+        if self.access.role_of(sender) is not None:
+            return "command" if incoming.private and self._is_command(incoming) else "store"
+        if incoming.private:
+            self._stranger(incoming)
+        return "drop"
+
+    def command(self, incoming: Incoming) -> None:
+        self._spawn(self._run_command(incoming))
+
+    async def press(self, press: Press) -> PressAnswer:
+        user = self._user(press.user_id)
+        if user is None:
+            self.access.audit(press.user_id, "button", "refused", "not on the allowlist")
+            return PressAnswer(STRANGER_PRESS, alert=True)
+        result = self.buttons.press(
+            press.data, user_id=user.user_id, chat_id=press.chat_id, message_id=press.message_id
+        )
+        if isinstance(result, Refused):
+            self.access.audit(user.user_id, "button", "refused", result.reason)
+            return PressAnswer(result.text, alert=True)
+        action = self.registry.actions.get(result.action)
+        if action is None:
+            return PressAnswer("This button no longer does anything.", alert=True)
+        if not allows(user.role, action.role):
+            self.access.audit(user.user_id, f"button:{action.name}", "refused", "role")
+            return PressAnswer(f"This needs the {action.role} role.", alert=True)
+        request = PressRequest(
+            self, user, press.chat_id, press.message_id, action.name, result.payload
+        )
+        text = await action.handler(request)
+        request.audit("ok")
+        return PressAnswer(text)
+
+    # ---- answering ---------------------------------------------------------------------
+
+    async def send(
+        self,
+        user_id: int,
+        chat_id: int,
+        part: Part,
+        *,
+        buttons: Keyboard | None = None,
+        document: Path | None = None,
+        file_name: str = "reply.txt",
+    ) -> int:
+        """Queues a reply; its buttons are bound to `user_id` and, once sent, the message."""
+        rows, tokens = self._keyboard(user_id, chat_id, buttons)
+        send_id = await self.service.send_part(
+            chat_id, part, document=document, buttons=rows, file_name=file_name
+        )
+        if tokens:
+            self._spawn(self._bind_when_sent(send_id, tokens))
+        return send_id
+
+    async def edit(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        part: Part,
+        *,
+        buttons: Keyboard | None = None,
+    ) -> None:
+        rows = self.keyboard_rows(user_id, chat_id, buttons, message_id=message_id)
+        await self.service.edit_part(chat_id, message_id, part, buttons=rows)
+
+    async def message_id(self, send_id: int, within: float = BIND_WITHIN) -> int | None:
+        """The Telegram id of a reply once it is sent (its last message)."""
+        status = await self.service.wait_sent(send_id, within)
+        if status is None or status.state != "sent" or not status.telegram_ids:
+            return None
+        return status.telegram_ids[-1]
+
+    async def tell_owner(self, part: Part, *, buttons: Keyboard | None = None) -> int | None:
+        """A message to the owner's chat (Saved Messages in account mode)."""
+        account = self.service.account
+        if account is None:
+            return None
+        owner_id = account.id if not account.bot else None
+        if owner_id is None:
+            owner = self.access.owner()
+            if owner is None:
+                return None
+            owner_id = owner.user_id
+        return await self.send(owner_id, owner_id, part, buttons=buttons)
+
+    def new_pairing_code(self) -> PairingCode:
+        code = self.pairing.new_code()
+        self.access.audit(None, "pair:code", "made")
+        return code
+
+    async def publish_menu(self) -> None:
+        """Telegram's command menu, per person and role (strangers see /start only)."""
+        account = self.service.account
+        if account is None or not account.bot:
+            return
+        scopes: list[tuple[int | None, list[tuple[str, str]]]] = [
+            (None, [("start", "Pair this phone with your editor")])
+        ]
+        for user in self.access.users():
+            scopes.append((user.user_id, self.registry.menu(user.role)))
+        try:
+            await self.service.set_commands(scopes)
+        except Exception as error:  # the menu is a convenience; commands work without it
+            logger.warning("could not set the bot's command menu: %r", error)
+
+    # ---- internals ---------------------------------------------------------------------
+
+    def user(self, user_id: int) -> User | None:
+        return self._user(user_id)
+
+    def _user(self, user_id: int) -> User | None:
+        account = self.service.account
+        if account is not None and not account.bot and user_id == account.id:
+            return User(user_id, "owner", account.name, 0.0)
+        return self.access.get(user_id)
+
+    @staticmethod
+    def _is_command(incoming: Incoming) -> bool:
+        return (
+            incoming.text.startswith("/")
+            and not incoming.edited
+            and not incoming.forwarded
+            and len(incoming.text) > 1
+        )
+
+    def _stranger(self, incoming: Incoming) -> None:
+        """Pairing is the only way in; anything else gets the fixed refusal at most."""
+        sender = incoming.sender_id
+        assert sender is not None
+        name, args = _split_command(incoming.text) if self._is_command(incoming) else ("", "")
+        if name == "start" and args:
+            outcome = self.pairing.redeem(sender, incoming.sender_name or str(sender), args)
+            if outcome.outcome == "owner":
+                self._spawn(self._welcome_owner(incoming.chat_id, sender))
+                return
+            if outcome.outcome == "pending" and outcome.request_id is not None:
+                self._spawn(self._ask_owner(incoming, outcome.request_id))
+                return
+        kind = f"command /{name}" if name else ("file" if incoming.file_pending else "message")
+        self.access.audit(sender, "stranger", "refused", kind)
+        if self.access.should_answer_refusal(sender):
+            self._spawn(self._refuse(incoming.chat_id))
+
+    async def _refuse(self, chat_id: int) -> None:
+        await self.service.send_part(chat_id, Part(REFUSAL))
+
+    async def _welcome_owner(self, chat_id: int, user_id: int) -> None:
+        text = Text().bold("Paired.").plain(" You are the owner of this bot. ")
+        text.plain("/help lists what you can do from here.")
+        await self.send(user_id, chat_id, text.part())
+        await self.publish_menu()
+
+    async def _ask_owner(self, incoming: Incoming, request_id: int) -> None:
+        await self.service.send_part(
+            incoming.chat_id, Part("The owner was asked to let you in; you will hear back here.")
+        )
+        name = incoming.sender_name or str(incoming.sender_id)
+        text = Text().plain("A phone asks to pair: ").bold(name)
+        text.plain(f" (Telegram id {incoming.sender_id}). Let them in?")
+        await self.tell_owner(
+            text.part(),
+            buttons=[
+                [
+                    Choice(
+                        "Collaborator", "pair.approve", {"id": request_id, "role": "collaborator"}
+                    ),
+                    Choice("Viewer", "pair.approve", {"id": request_id, "role": "viewer"}),
+                ],
+                [Choice("Deny", "pair.deny", {"id": request_id})],
+            ],
+        )
+
+    async def _run_command(self, incoming: Incoming) -> None:
+        sender = incoming.sender_id
+        user = self._user(sender) if sender is not None else None
+        if user is None:  # removed between the screen and now
+            return
+        name, args = _split_command(incoming.text)
+        request = Request(self, user, incoming.chat_id, incoming.message_id, name, args)
+        command = self.registry.commands.get(name)
+        async with self._chat_locks.setdefault(incoming.chat_id, asyncio.Lock()):
+            if command is None:
+                request.audit("unknown")
+                await request.reply(
+                    Text().plain(f"Unknown command /{name}. ").plain("/help lists them.").part()
+                )
+                return
+            if not allows(user.role, command.role):
+                request.audit("refused", f"needs {command.role}")
+                await request.reply(
+                    Part(f"/{name} needs the {command.role} role; you are a {user.role}.")
+                )
+                return
+            try:
+                await command.handler(request)
+                request.audit("ok")
+            except Exception as error:
+                logger.exception("/%s failed", name)
+                request.audit("error", type(error).__name__)
+                await request.reply(Part(f"/{name} failed: {type(error).__name__}. See the logs."))
+
+    def keyboard_rows(
+        self,
+        user_id: int,
+        chat_id: int,
+        buttons: Keyboard | None,
+        *,
+        message_id: int,
+        ttl: float = BUTTON_SECONDS,
+    ) -> list[list[dict[str, str]]] | None:
+        """Buttons for a message already sent: issued and bound to it at once."""
+        rows, tokens = self._keyboard(user_id, chat_id, buttons, ttl)
+        if tokens:
+            self.buttons.bind(tokens, message_id)
+        return rows
+
+    def _keyboard(
+        self, user_id: int, chat_id: int, buttons: Keyboard | None, ttl: float = 0
+    ) -> tuple[list[list[dict[str, str]]] | None, list[bytes]]:
+        if not buttons:
+            return None, []
+        flat = [(c.label, c.action, c.payload) for row in buttons for c in row]
+        issued = iter(
+            self.buttons.issue(
+                user_id=user_id, chat_id=chat_id, choices=flat, ttl=ttl or BUTTON_SECONDS
+            )
+        )
+        rows = [
+            [{"text": label, "data": data.decode()} for label, data in (next(issued) for _ in row)]
+            for row in buttons
+        ]
+        tokens = [b["data"].encode() for row in rows for b in row]
+        return rows, tokens
+
+    async def _bind_when_sent(self, send_id: int, tokens: list[bytes]) -> None:
+        message_id = await self.message_id(send_id)
+        if message_id is not None:
+            self.buttons.bind(tokens, message_id)
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Work that outlives the request (a task run); cancelled when the hub stops."""
+        self._spawn(coroutine)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("a phone task failed", exc_info=task.exception())
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _split_command(text: str) -> tuple[str, str]:
+    """ "/Diff@my_bot src/a.py" -> ("diff", "src/a.py")."""
+    head, _, args = text.strip().partition(" ")
+    name = head[1:].split("@", 1)[0].lower()
+    return name, args.strip()

@@ -1,0 +1,1 @@
+"""Deny by default: who may use the bot, what files it may read."""

@@ -1,0 +1,1 @@
+"""The workspace: watched folders (watchdog), their git state (GitPython), the registry."""
