@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tgbridge.errors import BridgeError
-from tgbridge.tasks.spec import TaskSpec
+from tgbridge.tasks.spec import TaskList, TaskSpec
 
 LogLevel = Literal["error", "warning", "info", "debug"]
 
@@ -84,17 +84,9 @@ class Settings(BaseSettings):
     max_download_mb: int = Field(default=20, ge=1)
     max_stored_mb: int = Field(default=500, ge=1)
     hub_linger_minutes: float = Field(default=30, ge=0)
-    tasks: list[TaskSpec] = Field(default_factory=list)
+    tasks: TaskList = Field(default_factory=list)
     deny_globs: list[str] = Field(default_factory=list)
     notify: NotifyRules = Field(default_factory=NotifyRules)
-
-    @field_validator("tasks")
-    @classmethod
-    def _unique_task_names(cls, tasks: list[TaskSpec]) -> list[TaskSpec]:
-        names = [task.name for task in tasks]
-        if duplicate := next((n for n in names if names.count(n) > 1), None):
-            raise ValueError(f"two tasks are named {duplicate}")
-        return tasks
 
     def phone(self) -> PhoneSettings:
         return PhoneSettings(tasks=self.tasks, deny_globs=self.deny_globs, notify=self.notify)

@@ -10,8 +10,9 @@ from tests.bench.history import history_line
 from tests.bench.hub import hub_lines
 from tests.bench.outbox import outbox_lines
 from tests.bench.startup import startup_line
+from tests.bench.workspace import run as workspace_run
 
-BENCHMARKS = ("startup", "outbox", "history", "hub")
+BENCHMARKS = ("startup", "outbox", "history", "hub", "workspace")
 
 
 def main() -> None:
@@ -35,6 +36,8 @@ def main() -> None:
     if "hub" in chosen:
         for line in hub_lines(args.runs):
             print(line, flush=True)
+    if "workspace" in chosen:
+        workspace_run(lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pytest_lsp import LanguageClient
 from tests.changes import Changes
 from tests.sidecar.conftest import SERVER, WORKSPACE, initialize_params, make_client
 from tests.telegram_server import DC_ID, Account, TelegramServer
+from tgbridge.security.roles import Role
 
 T = TypeVar("T")
 API_ID = 12345
@@ -151,13 +152,31 @@ class Sidecar:
         return {"value": answer(params) if answer else None}
 
 
+def allow(state_dir: Path, account: Account, role: Role = "owner") -> None:
+    """Puts a phone user on the allowlist, as a finished pairing would (the pairing itself
+    is tested in test_phone_security)."""
+    from tgbridge.security.access import AccessStore
+    from tgbridge.store.database import open_database
+
+    db = open_database(state_dir / "tgbridge.db")
+    try:
+        AccessStore(db).add(account.id, role, account.first_name)
+    finally:
+        db.close()
+
+
 async def start_sidecar(
     world: World,
     sidecars: list[Sidecar],
     state_dir: Path,
     workspace: Path = WORKSPACE,
+    *,
+    paired: bool = True,
     **settings: Any,
 ) -> Sidecar:
+    """A window's sidecar; with `paired` the world's user may talk to the bot."""
+    if paired:
+        allow(state_dir, world.user)
     sidecar = Sidecar(world.server, state_dir, workspace, **settings)
     sidecars.append(sidecar)
     return await sidecar.start()

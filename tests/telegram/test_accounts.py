@@ -16,6 +16,7 @@ from tests.telegram.harness import (
     API_ID,
     Sidecar,
     World,
+    allow,
     bot_login,
     connect,
     start_sidecar,
@@ -145,6 +146,7 @@ async def test_account_mode_knows_its_chats_after_a_restart_and_resolves_names_o
     server = world.server
     bob = server.world.add_user("Bob", phone="+15550000002")
     carol = server.world.add_user("Carol", phone="+15550000003", username="carol")
+    allow(tmp_path, bob, "viewer")  # deny by default: a stranger's message is not kept
     sidecar = await start_sidecar(world, sidecars, tmp_path)
     session = await account_login(sidecar, world)
     server.phone(bob).send(world.user, "hi Ann, it's Bob")

@@ -266,10 +266,10 @@ async def test_arguments_with_shell_metacharacters_are_passed_verbatim(
     (folder / "a-file").write_text("globbing would expand * to this")
     spec = python("import sys, json; print(json.dumps(sys.argv[1:]))", *SHELL_BAIT)
     result = await run_task(spec, folder, log_dir=log_dir, on_output=ignore)
-    assert result.exit_code == 0, result.tail
-    assert json.loads(result.tail) == SHELL_BAIT
     pwned = [p for base in (folder, tmp_path, Path.cwd()) for p in base.rglob("PWNED*")]
     assert pwned == []
+    assert result.exit_code == 0, result.tail
+    assert json.loads(result.tail) == SHELL_BAIT
 
 
 async def test_a_shell_as_argv0_is_the_owners_choice_not_the_phones(

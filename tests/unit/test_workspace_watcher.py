@@ -112,6 +112,7 @@ async def test_a_burst_of_writes_is_one_change(
 async def test_the_paths_of_a_big_burst_are_capped(
     repo: Path, watch: Callable[..., tuple[FolderWatcher, Changes]]
 ) -> None:
+    (repo / "big").mkdir()
     _, changes = watch(debounce=0.5, max_delay=120, max_paths=100)
     await asyncio.to_thread(write_many, repo / "big", 2_000, per_dir=2_000)
     change = await changes.next()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -41,7 +42,8 @@ REFUSAL = (
 )
 STRANGER_PRESS = "This bot is private."
 BIND_WITHIN = 120.0
-BUTTON_SECONDS = 600.0
+# How long a button can be pressed; a test may shorten it to see one expire.
+BUTTON_SECONDS = float(os.environ.get("TGBRIDGE_TEST_BUTTON_SECONDS") or 600)
 
 
 class PhoneBot:
@@ -81,7 +83,7 @@ class PhoneBot:
                 return "command" if self._is_command(incoming) else "store"
             return "store" if self.access.role_of(sender) is not None else "drop"
         if self.access.role_of(sender) is not None:
-            return "command" if incoming.private and self._is_command(incoming) else "store"
+            return "command" if self._is_command(incoming, account) else "store"
         if incoming.private:
             self._stranger(incoming)
         return "drop"
@@ -198,13 +200,16 @@ class PhoneBot:
         return self.access.get(user_id)
 
     @staticmethod
-    def _is_command(incoming: Incoming) -> bool:
-        return (
-            incoming.text.startswith("/")
-            and not incoming.edited
-            and not incoming.forwarded
-            and len(incoming.text) > 1
-        )
+    def _is_command(incoming: Incoming, account: Account | None = None) -> bool:
+        """A typed /command (never an edit or a forward); in a group, one addressed to
+        another bot ("/status@other_bot") is not ours."""
+        text = incoming.text
+        if not text.startswith("/") or len(text) < 2 or incoming.edited or incoming.forwarded:
+            return False
+        head = text.split(maxsplit=1)[0]
+        if "@" in head and account is not None:
+            return head.split("@", 1)[1].lower() == account.name.lstrip("@").lower()
+        return True
 
     def _stranger(self, incoming: Incoming) -> None:
         """Pairing is the only way in; anything else gets the fixed refusal at most."""

@@ -75,6 +75,7 @@ from tgbridge.workspace.registry import Workspaces
 logger = logging.getLogger(__name__)
 
 START_GRACE = 30.0
+REGISTER_WAIT = 2.0
 NOT_CONNECTED = ConnectionState(state="not configured", detail="Telegram is not configured yet.")
 
 
@@ -200,7 +201,11 @@ class Hub:
             else:  # attached again: its workspace folders changed
                 window.folders = [f.uri for f in attach.folders]
             if attach.kind == "window":
-                self._bot.spawn(self._register(window.folders))
+                # Registered before the answer, so the phone's next /status sees the
+                # folders; a huge folder finishes in the background.
+                registering = asyncio.ensure_future(self._register(window.folders))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(registering), REGISTER_WAIT)
                 self._apply_phone_settings(attach.phone)
             if attach.kind == "window":
                 show_unseen()

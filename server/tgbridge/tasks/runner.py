@@ -264,7 +264,7 @@ class _Notifier:
 def _signal_group(pgid: int, sig: int) -> bool:
     """Signals the process group; False when it has no process left."""
     try:
-        os.kill(pgid, sig)
+        os.killpg(pgid, sig)
     except ProcessLookupError:
         return False
     except PermissionError:  # macOS, when only a zombie is left
@@ -324,11 +324,12 @@ async def run_task(
 ) -> TaskResult:
     """Runs the task in `folder` (its workspace folder) and returns how it ended.
 
-    ValueError when its cwd leads outside the folder. A task that cannot start (missing
-    executable or cwd, not executable) is a result with exit_code None and the reason in
-    its tail, and in its log. on_output gets the tail as the output grows, at most once
-    per output_interval; the final tail is only in the result. When run_task itself is
-    cancelled, the task's process group is killed before the cancellation propagates."""
+    ValueError when its cwd leads outside the folder; OSError when its log file cannot be
+    made. A task that cannot start (missing executable or cwd, not executable) is a result
+    with exit_code None and the reason in its tail, and in its log. on_output gets the
+    tail as the output grows, at most once per output_interval; the final tail is only in
+    the result. When run_task itself is cancelled, the task's process group is killed
+    before the cancellation propagates."""
     if output_interval <= 0:
         raise ValueError("output_interval must be positive")
     cwd = resolve_cwd(spec, folder)

@@ -22,6 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, cast
 
+# Without a git executable, importing GitPython raises unless told to stay quiet; the
+# hub must still start (snapshots then say "git not found").
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
 import git
 
 logger = logging.getLogger(__name__)
@@ -314,8 +318,8 @@ class GitState:
             )
             fields = parse_status(cast(bytes, output))
             last = self._last_commit(repo)
-        except git.GitCommandNotFound as exc:
-            return GitSnapshot(is_repo=False, computed_at=now, error=f"git not found: {exc}")
+        except git.GitCommandNotFound:
+            return GitSnapshot(is_repo=False, computed_at=now, error="git is not installed")
         except git.GitCommandError as exc:
             # The repository vanished or is broken: forget it, retry next time.
             logger.warning("git status failed in %s: %s", self.folder, exc.stderr.strip())

@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,12 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
 logger = logging.getLogger(__name__)
+
+# watchdog warns when a new directory's watch is added twice (by its creation event and
+# by the rescan of its parent that races it): harmless, and not ours to report.
+warnings.filterwarnings(
+    "ignore", message=r"Callback with id .* already exists", category=RuntimeWarning
+)
 
 DEFAULT_MAX_PATHS = 1_000
 MAX_IGNORE_DIRS = 20_000  # directories walked at start looking for nested .gitignore files

@@ -142,6 +142,9 @@ async def _run(press: PressRequest, running: Running, folder: Path) -> None:
             on_output=lambda tail: live.update(_progress(spec, folder, tail)),
             cancel=running.cancel,
         )
+    except ValueError as error:  # its cwd leads outside the workspace
+        await live.finish(Text().plain(f"{spec.name} was not run: {error}").part())
+        return
     finally:
         bot.runs.pop(spec.name, None)
         if result is None:
