@@ -19,6 +19,10 @@ from watchdog.observers.api import BaseObserver
 from tgbridge.workspace.registry import UNWATCHED_MAX_AGE, Workspaces
 from tgbridge.workspace.watcher import FolderWatcher, WorkspaceChange
 
+# watchdog warns of its own harmless race on nested new directories (the watcher module
+# filters it at import; pytest resets warning filters per test).
+pytestmark = pytest.mark.filterwarnings("ignore:Callback with id")
+
 WAIT = 20.0  # generous: the machine may be busy
 QUIET = 1.5  # the one bounded wait: no further event after a delivered burst
 
@@ -112,13 +116,13 @@ async def test_a_burst_of_writes_is_one_change(
 async def test_the_paths_of_a_big_burst_are_capped(
     repo: Path, watch: Callable[..., tuple[FolderWatcher, Changes]]
 ) -> None:
-    (repo / "big").mkdir()
+    (repo / "big" / "d0").mkdir(parents=True)
     _, changes = watch(debounce=0.5, max_delay=120, max_paths=100)
     await asyncio.to_thread(write_many, repo / "big", 2_000, per_dir=2_000)
     change = await changes.next()
     assert len(change.paths) == 100
     assert change.overflow
-    assert change.count == 2_001  # the files and their directory, each counted once
+    assert change.count == 2_000
 
 
 async def test_a_long_stream_of_changes_is_delivered_within_max_delay(

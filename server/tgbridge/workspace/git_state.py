@@ -325,6 +325,10 @@ class GitState:
             logger.warning("git status failed in %s: %s", self.folder, exc.stderr.strip())
             self._drop_repo()
             return GitSnapshot(is_repo=False, computed_at=now, error="git status failed")
+        except Exception:  # a corrupt repository must not take the hub's /status down
+            logger.exception("reading the git state of %s failed", self.folder)
+            self._drop_repo()
+            return GitSnapshot(is_repo=False, computed_at=now, error="git state unreadable")
         head = fields["head"]
         detached = head == "(detached)"
         oid = fields["oid"]

@@ -16,6 +16,9 @@ editor's own file watcher too); each Observer also takes one inotify instance
 unavailable (`available` is False, `error` says why) instead of raising; the registry then
 stops trusting the git-state cache for that folder. When only sub-directories fail, watchdog
 skips them silently: changes there are missed until something else in the folder changes.
+When the kernel's event queue overflows (`fs.inotify.max_queued_events`), watchdog drops
+what was queued and re-adds its watches: the events that follow still end the batch (so
+the git state is invalidated), but its `paths` may miss some files.
 """
 
 from __future__ import annotations
@@ -85,7 +88,9 @@ class WorkspaceChange:
 
     folder: Path
     paths: tuple[str, ...]  # relative, posix, at most the watcher's `max_paths`
-    count: int  # changed paths (beyond the cap, counted without remembering them)
+    # Changed paths: exact up to the cap; beyond it counted without being remembered, so a
+    # path that changes again later in the burst may count twice.
+    count: int
     git_changed: bool  # HEAD, the index or a ref changed
     overflow: bool  # more paths changed than `paths` holds
 
@@ -246,7 +251,7 @@ class FolderWatcher:
         self.available = False
         self.error: str | None = None
 
-    # -- lifecycle (call on the loop's thread) ----------------------------------------
+    # -- lifecycle (any thread; `start` may run in a worker, it walks the folder) -------
 
     def start(self) -> None:
         """Starts watching; on failure (inotify limits, missing folder) logs a warning and
@@ -282,7 +287,7 @@ class FolderWatcher:
         except OSError as exc:
             # ENOSPC: max_user_watches reached; EMFILE: max_user_instances reached.
             self.error = f"cannot watch {self._root}: {exc.strerror or exc}"
-            logger.warning("%s; its state is recomputed on each request instead", self.error)
+            logger.warning("%s; changes there will not be noticed", self.error)
             self._unschedule()
             return
         self.available = True
@@ -294,10 +299,20 @@ class FolderWatcher:
             self._closed = True
             self._batch = None
         timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
+        if timer is not None:  # `_tick` checks `_closed` too; this only frees it early
+            if self._on_loop_thread():
+                timer.cancel()
+            else:
+                with contextlib.suppress(RuntimeError):
+                    self._loop.call_soon_threadsafe(timer.cancel)
         self._unschedule()
         self.available = False
+
+    def _on_loop_thread(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
 
     def _unschedule(self) -> None:
         observer = self._observer

@@ -4,19 +4,21 @@ the deny rules cover are left out, and a refused path is audited."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 from tgbridge.bot.commands.guarded import folder_and_relative, guard_for
 from tgbridge.bot.registry import Registry
 from tgbridge.bot.request import Request
 from tgbridge.bot.text import Text
-from tgbridge.security.paths import PathGuard
+from tgbridge.security.paths import NO_SUCH_FILE, PathGuard, PathRefused
 from tgbridge.telegram.render import TEXT_LIMIT, code_block
 
 FILES_SHOWN = 8
 DIFF_BYTES = 2 * 1024 * 1024
 INLINE_DIFF = TEXT_LIMIT - 200
 FIND_MATCHES = 30
+MAX_NEEDLE = 200
 LOG_DEFAULT = 10
 LOG_MAX = 50
 REFUSED = "That is not a workspace path tgbridge may show."
@@ -60,6 +62,11 @@ def register(registry: Registry) -> None:
         if not needle:
             await request.reply(Text().plain("Say what to find: /find text").part())
             return
+        if len(needle) > MAX_NEEDLE or any(ord(c) < 32 for c in needle):
+            await request.reply(
+                Text().plain(f"Search for one line of at most {MAX_NEEDLE} characters.").part()
+            )
+            return
         guard = guard_for(request)
         text = Text()
         shown = hidden = 0
@@ -86,12 +93,13 @@ def register(registry: Registry) -> None:
 
 async def _diff_one(request: Request, guard: PathGuard, requested: str) -> None:
     picked = folder_and_relative(guard, requested)
-    if picked is None or not guard.allows(*picked):
+    state = request.bot.hub.workspaces.state(picked[0]) if picked else None
+    changed = await asyncio.to_thread(state.diff_files) if state else []
+    if picked is None or state is None or not showable(guard, *picked, changed):
         request.audit("refused", "path")
         await request.reply(Text().plain(REFUSED).part())
         return
     folder, relative = picked
-    state = request.bot.hub.workspaces.state(folder)
     patch = await asyncio.to_thread(state.diff_of, relative, DIFF_BYTES)
     if not patch.strip():
         await request.reply(Text().plain("No changes in ").code(relative).plain(".").part())
@@ -99,10 +107,27 @@ async def _diff_one(request: Request, guard: PathGuard, requested: str) -> None:
     await _send_patch(request, folder, relative, patch)
 
 
+def showable(guard: PathGuard, folder: Path, relative: str, changed: list[str]) -> bool:
+    """A path whose diff may be shown: a regular workspace file the guard lets through,
+    or a changed path that no longer exists (deleted) and that the deny rules allow."""
+    requested = relative if folder == guard.folders[0] else f"{folder.name}/{relative}"
+    try:
+        guard.resolve(requested)
+        return True
+    except PathRefused as refused:
+        if refused.reason != NO_SUCH_FILE:
+            return False
+    return (
+        relative in changed
+        and guard.allows(folder, relative)
+        and not os.path.lexists(folder / relative)
+    )
+
+
 async def _diff_all(request: Request, guard: PathGuard, folder: Path) -> None:
     state = request.bot.hub.workspaces.state(folder)
     files = await asyncio.to_thread(state.diff_files)
-    shown = [f for f in files if guard.allows(folder, f)]
+    shown = [f for f in files if showable(guard, folder, f, files)]
     hidden = len(files) - len(shown)
     if hidden:
         request.audit("refused", f"{hidden} denied files left out of the diff")
@@ -126,10 +151,11 @@ async def _diff_all(request: Request, guard: PathGuard, folder: Path) -> None:
 
 
 def _stat_allowed(line: str, shown: list[str]) -> bool:
+    """A `--stat` line of a shown file; git's summary line counts the hidden ones too."""
+    if "|" not in line:
+        return False
     name = line.split("|", 1)[0].strip()
-    return "|" not in line or any(
-        name in path or path.endswith(name.lstrip(".…/")) for path in shown
-    )
+    return any(name == path or path.endswith(name.lstrip(".…/")) for path in shown)
 
 
 async def _send_patch(request: Request, folder: Path, relative: str, patch: str) -> None:

@@ -133,7 +133,6 @@ async def _run(press: PressRequest, running: Running, folder: Path) -> None:
 
     live = LiveMessage(edit)
     live.update(_progress(spec, folder, ""))
-    result: TaskResult | None = None
     try:
         result = await run_task(
             spec,
@@ -145,10 +144,11 @@ async def _run(press: PressRequest, running: Running, folder: Path) -> None:
     except ValueError as error:  # its cwd leads outside the workspace
         await live.finish(Text().plain(f"{spec.name} was not run: {error}").part())
         return
+    except asyncio.CancelledError:  # the hub stops: the task was killed with its group
+        await asyncio.shield(live.finish(Part(f"{spec.name} was stopped: tgbridge stopped.")))
+        raise
     finally:
         bot.runs.pop(spec.name, None)
-        if result is None:
-            await live.finish(Part(f"{spec.name} stopped: tgbridge is shutting down."))
     await live.finish(_summary(spec, folder, result))
     caption = Text().plain(f"The full log of {spec.name} ({result.output_bytes} bytes)")
     await bot.send(press.user.user_id, press.chat_id, caption.part(), document=result.log_path)
