@@ -18,8 +18,11 @@ FINAL_TRIES = 5
 
 
 class LiveMessage:
-    def __init__(self, edit: Edit, *, interval: float = 2.0) -> None:
+    def __init__(self, edit: Edit, *, final: Edit | None = None, interval: float = 2.0) -> None:
+        """`edit` writes progress; `final` (default: `edit`) the last text, e.g. without
+        the progress message's Stop button."""
         self._edit = edit
+        self._final = final or edit
         self._interval = interval
         self._latest: Part | None = None
         self._written: Part | None = None
@@ -38,7 +41,7 @@ class LiveMessage:
             await self._task
         for _ in range(FINAL_TRIES):
             try:
-                await self._edit(part)
+                await self._final(part)
                 return
             except FloodWait as wait:
                 await asyncio.sleep(wait.seconds)

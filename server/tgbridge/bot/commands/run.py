@@ -131,7 +131,10 @@ async def _run(press: PressRequest, running: Running, folder: Path) -> None:
     async def edit(part: Part, rows: list[list[dict[str, str]]] | None = stop_rows) -> None:
         await bot.service.edit_part(press.chat_id, press.message_id, part, buttons=rows)
 
-    live = LiveMessage(edit)
+    async def final(part: Part) -> None:
+        await bot.service.edit_part(press.chat_id, press.message_id, part, buttons=None)
+
+    live = LiveMessage(edit, final=final)
     live.update(_progress(spec, folder, ""))
     try:
         result = await run_task(
