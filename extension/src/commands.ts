@@ -19,5 +19,6 @@ export function registerCommands(sidecar: Sidecar): vscode.Disposable[] {
     vscode.commands.registerCommand("tgbridge.logIn", () => sidecar.logIn()),
     vscode.commands.registerCommand("tgbridge.logOut", () => sidecar.logOut()),
     vscode.commands.registerCommand("tgbridge.restartHub", () => sidecar.restartHub()),
+    vscode.commands.registerCommand("tgbridge.pairPhone", () => sidecar.pairPhone()),
   ];
 }

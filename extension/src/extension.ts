@@ -2,6 +2,7 @@
 import * as vscode from "vscode";
 import { ChatViewProvider } from "./chatView";
 import { registerCommands } from "./commands";
+import { watchEditorEvents } from "./editorEvents";
 import { createLog, traceInfo } from "./log";
 import { affectsSidecar } from "./settings";
 import { Sidecar } from "./sidecar";
@@ -25,6 +26,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       chat.show(state);
     }),
     ...registerCommands(running),
+    ...watchEditorEvents((event) => running.reportEditorEvent(event)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsSidecar(event)) void running.restart("a tgbridge setting changed", true);
     }),

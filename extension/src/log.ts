@@ -23,3 +23,7 @@ export async function showErrorWithLogs(message: string): Promise<void> {
   const choice = await vscode.window.showErrorMessage(message, "Show Logs");
   if (choice === "Show Logs") showLogs();
 }
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

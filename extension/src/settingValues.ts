@@ -16,7 +16,18 @@ export interface InspectedSetting<T = unknown> {
   workspaceFolderValue?: T;
 }
 
-export const USER_ONLY_SETTINGS: ReadonlySet<string> = new Set(["python", "stateDir", "defaultChat", "dataCenter", "maxStoredMb"]);
+// The phone side's settings (tasks, deny globs, notification rules) are the owner's: a
+// repository cannot add a task the phone could run, nor loosen what it may read.
+export const USER_ONLY_SETTINGS: ReadonlySet<string> = new Set([
+  "python",
+  "stateDir",
+  "defaultChat",
+  "dataCenter",
+  "maxStoredMb",
+  "tasks",
+  "denyGlobs",
+  "notify",
+]);
 
 /** The settings the sidecar receives in initializationOptions. */
 export const SERVER_SETTINGS = [
@@ -28,6 +39,9 @@ export const SERVER_SETTINGS = [
   "maxStoredMb",
   "hubLingerMinutes",
   "dataCenter",
+  "tasks",
+  "denyGlobs",
+  "notify",
 ] as const;
 
 /** The value that counts for `key`; undefined when none does. */

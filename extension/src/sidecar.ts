@@ -13,8 +13,9 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
-import { showErrorWithLogs, showLogs, traceError, traceInfo } from "./log";
-import type { ConnectionState, SendParams, SendResult, StatusResult } from "./protocol";
+import { errorMessage, showErrorWithLogs, showLogs, traceError, traceInfo } from "./log";
+import { pairPhone } from "./pairing";
+import type { ConnectionState, EditorEventParams, SendParams, SendResult, StatusResult } from "./protocol";
 import type { ViewState } from "./statusText";
 import { resolvePython } from "./python";
 import { RestartPolicy } from "./restartPolicy";
@@ -194,6 +195,20 @@ export class Sidecar implements vscode.Disposable {
     await this.status();
   }
 
+  async pairPhone(): Promise<void> {
+    await pairPhone(this.client?.isRunning() ? this.client : undefined);
+  }
+
+  /** A task or debug session ended: told to the hub when a sidecar runs (best effort:
+   * an editor event is a notification, not a message the user wrote). */
+  reportEditorEvent(event: EditorEventParams): void {
+    const client = this.client?.isRunning() ? this.client : undefined;
+    if (!client) return;
+    request(client, "tgbridge/editorEvent", event).catch((error: unknown) =>
+      traceInfo(`could not report ${event.kind} ${event.name}: ${errorMessage(error)}`),
+    );
+  }
+
   async logOut(): Promise<void> {
     await logOut(this.client?.isRunning() ? this.client : undefined, this.secrets);
     await this.status();
@@ -261,10 +276,6 @@ class SidecarClient extends LanguageClient {
   override error(message: string, data?: unknown): void {
     super.error(message, data, false);
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The stable `data.code` of a JSON-RPC error from the sidecar, if it has one. */

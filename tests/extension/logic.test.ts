@@ -9,6 +9,7 @@ import { probePython, pythonProblem } from "../../extension/src/pythonVersion";
 import { RestartPolicy } from "../../extension/src/restartPolicy";
 import { sidecarEnv, sidecarPaths } from "../../extension/src/sidecarEnv";
 import { statusBarText } from "../../extension/src/statusText";
+import { debugEvent, isTestTask, taskEvent } from "../../extension/src/editorEventParams";
 import type { StatusResult } from "../../extension/src/protocol";
 import { venvPython } from "./paths";
 
@@ -107,5 +108,26 @@ describe("status bar text", () => {
       statusBarText({ kind: "running", status: status({ state: "not configured", detail: "", waitSeconds: null }, "bad") }),
       "$(warning) tgbridge: settings error",
     );
+  });
+});
+
+describe("editor events for the phone", () => {
+  it("reports a task's exit code and duration, and knows a test task", () => {
+    const event = taskEvent({
+      name: "npm: test",
+      exitCode: 1,
+      startedAt: 1_000,
+      endedAt: 13_500,
+      test: isTestTask(undefined, "npm: test"),
+      workspace: "shop",
+    });
+    assert.deepEqual(event, { kind: "task", name: "npm: test", exitCode: 1, durationSeconds: 12.5, test: true, workspace: "shop" });
+    assert.equal(isTestTask("build", "tsc -w"), false);
+    assert.equal(isTestTask("test", "verify"), true);
+  });
+
+  it("says nothing about a duration it did not see start", () => {
+    assert.equal(debugEvent("Launch", undefined, 5_000, "").durationSeconds, 0);
+    assert.equal(taskEvent({ name: "x", exitCode: undefined, startedAt: undefined, endedAt: 1, test: false, workspace: "" }).exitCode, null);
   });
 });

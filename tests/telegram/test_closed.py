@@ -10,7 +10,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from tests.telegram.harness import Sidecar, World, bot_login, connect, start_sidecar
+from tests.telegram.harness import Sidecar, World, allow, bot_login, connect, start_sidecar
 
 
 def inbound(sidecar: Sidecar) -> list[dict[str, Any]]:
@@ -30,6 +30,8 @@ async def test_what_the_phones_write_while_closed_arrives_once_in_order(
     people = [world.user] + [
         server.world.add_user(f"Phone {n}", phone=f"+1555300{n:04d}") for n in range(2)
     ]
+    for person in people[1:]:
+        allow(tmp_path, person, "viewer")
     sidecar = await start_sidecar(world, sidecars, tmp_path)
     session = await bot_login(sidecar, world)
     written: dict[int, list[str]] = {person.id: [] for person in people}

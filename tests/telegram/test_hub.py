@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.telegram.harness import Sidecar, World, bot_login, connect, start_sidecar
+from tests.telegram.harness import Sidecar, World, allow, bot_login, connect, start_sidecar
 from tests.telegram.test_cli import Cli
 from tests.telegram_server import TelegramServer
 from tgbridge.errors import BridgeError
@@ -206,6 +206,7 @@ async def test_a_hub_killed_three_times_during_a_burst_from_windows_and_cli_lose
         return sum(len(server.phone(p).received(world.bot)) for p in people)
 
     writer = server.world.add_user("Writer", phone="+15554008888")
+    allow(state, writer, "viewer")
     written: list[str] = []
     kills_done = asyncio.Event()
 

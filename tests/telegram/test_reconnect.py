@@ -11,7 +11,7 @@ from typing import Any
 
 from telethon.tl import functions
 
-from tests.telegram.harness import Sidecar, World, online_bot
+from tests.telegram.harness import Sidecar, World, allow, online_bot
 from tests.telegram_server import TelegramServer
 from tests.telegram_server.faults import Rule
 
@@ -92,6 +92,8 @@ async def test_sixty_seconds_of_drops_lose_nothing_either_way(
     chats = [world.user] + [
         server.world.add_user(f"User {n}", phone=f"+1555200{n:04d}") for n in range(3)
     ]
+    for chat in chats[1:]:
+        allow(tmp_path, chat, "viewer")
     sidecar = await online_bot(world, sidecars, tmp_path)
     phones = [server.phone(chat) for chat in chats]
     deadline = time.monotonic() + 60
