@@ -2,8 +2,8 @@
 nested directories, 500 of them changed: modified, staged, untracked):
 
 - `status_reply_ms`: the median time to build the phone's /status reply from the warm
-  cache the watcher keeps (`GitState.snapshot()` with nothing changed, then
-  `format_status`), over 20 runs; beside it the cold full scan (`git status`). Target:
+  cache the watcher keeps (`GitState.snapshot_async()` with nothing changed, then the
+  bot's own `describe()`), over 20 runs; beside it the cold full scan (`git status`). Target:
   <= 20 ms.
 - `burst_events`: a child process rewrites 10,000 files of the registered folder; the
   coalesced events delivered, and the seconds from the end of the burst to the last of
@@ -28,7 +28,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tgbridge.workspace.git_state import format_status
+from tgbridge.bot.commands.workspace import describe
+from tgbridge.bot.text import Text
+from tgbridge.workspace.git_state import GitSnapshot
 from tgbridge.workspace.registry import Workspaces
 from tgbridge.workspace.watcher import WorkspaceChange
 
@@ -84,6 +86,13 @@ def build_repository(folder: Path) -> None:
         (folder / "new" / f"untracked{index:03}.py").write_text(f"NEW = {index}\n")
 
 
+def reply_text(folder: Path, snapshot: GitSnapshot) -> str:
+    """The workspace part of the phone's /status reply, built as the bot builds it."""
+    text = Text()
+    describe(text, folder, snapshot)
+    return text.part().text
+
+
 async def status_reply(folder: Path) -> tuple[float, float, str]:
     """(warm median ms, cold median ms, the reply)."""
     workspaces = Workspaces(loop=asyncio.get_running_loop())
@@ -93,12 +102,12 @@ async def status_reply(folder: Path) -> tuple[float, float, str]:
         for _ in range(COLD_RUNS):
             state.invalidate()
             started = time.perf_counter()
-            format_status(await asyncio.to_thread(state.snapshot))
+            reply_text(folder, await state.snapshot_async())
             cold.append((time.perf_counter() - started) * 1000)
         warm: list[float] = []
         for _ in range(WARM_RUNS):
             started = time.perf_counter()
-            reply = format_status(state.snapshot())
+            reply = reply_text(folder, await state.snapshot_async())
             warm.append((time.perf_counter() - started) * 1000)
         return statistics.median(warm), statistics.median(cold), reply
     finally:

@@ -104,7 +104,7 @@ async def test_a_stranger_gets_one_fixed_refusal_and_nothing_of_theirs_is_kept(
 
     # Now the owner: commands answer, and the owner's own messages are kept.
     status = await ask(world, world.user, "/status")
-    assert "Branch main" in status.message
+    assert "on main" in status.message
     phone.send(world.bot, "now I am in")
     await sidecar.wait_for(
         lambda: any(m["text"] == "now I am in" for m in sidecar.of("tgbridge/message")) or None
@@ -132,12 +132,12 @@ async def test_roles_decide_what_each_paired_phone_may_do(
     assert answer.message == "Approved."
     welcome = await bob_phone.next_message(sender=world.bot)
     assert "as a viewer" in welcome.message
-    assert not any("Branch" in text for text in texts(world, bob))
+    assert not any("on main" in text for text in texts(world, bob))
 
     for command, needed in (("/run", "collaborator"), ("/audit", "owner"), ("/users", "owner")):
         refused = await ask(world, bob, command)
         assert refused.message == f"{command} needs the {needed} role; you are a viewer."
-    assert "Branch main" in (await ask(world, bob, "/status")).message
+    assert "on main" in (await ask(world, bob, "/status")).message
 
     # The owner makes Bob a collaborator: /run is his now, /audit and /users still not.
     users = await ask(world, world.user, "/users")

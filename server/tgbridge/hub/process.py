@@ -192,21 +192,21 @@ class Hub:
                     f"The running tgbridge hub speaks protocol {HUB_PROTOCOL_VERSION}, this "
                     f"window {attach.protocol_version}: restart the hub (tgbridge: Restart Hub).",
                 )
-            if window is None:
-                window = Window(
-                    attach.kind, [f.uri for f in attach.folders], notify, name=attach.name
-                )
-                self._router.attach(window)
-                self._cancel_linger()
-            else:  # attached again: its workspace folders changed
-                window.folders = [f.uri for f in attach.folders]
+            folders = [f.uri for f in attach.folders]
             if attach.kind == "window":
-                # Registered before the answer, so the phone's next /status sees the
-                # folders; a huge folder finishes in the background.
-                registering = asyncio.ensure_future(self._register(window.folders))
+                # Watched before the answer (and before anything is pushed to the window),
+                # so the phone's next /status sees them; a huge folder goes on in the
+                # background.
+                registering = asyncio.ensure_future(self._register(folders))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(registering), REGISTER_WAIT)
                 self._apply_phone_settings(attach.phone)
+            if window is None:
+                window = Window(attach.kind, folders, notify, name=attach.name)
+                self._router.attach(window)
+                self._cancel_linger()
+            else:  # attached again: its workspace folders changed
+                window.folders = folders
             if attach.kind == "window":
                 show_unseen()
             return (

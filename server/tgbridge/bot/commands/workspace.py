@@ -10,7 +10,7 @@ from tgbridge.bot.registry import Registry
 from tgbridge.bot.request import Choice, Keyboard, PressRequest, Request
 from tgbridge.bot.text import Text
 from tgbridge.telegram.render import Part
-from tgbridge.workspace.git_state import GitSnapshot
+from tgbridge.workspace.git_state import GitSnapshot, format_status
 
 SESSION_STARTED = "session_started"
 
@@ -80,24 +80,9 @@ def register(registry: Registry) -> None:
 
 
 def describe(text: Text, folder: Path, snapshot: GitSnapshot) -> None:
+    """One workspace's part of /status: its name, then branch, changes and last commit."""
     text.bold(folder.name).line()
-    if not snapshot.is_repo:
-        text.line("not a git repository")
-        return
-    branch = snapshot.branch or "(no branch)"
-    text.plain("Branch ").code(branch)
-    if snapshot.upstream:
-        text.plain(f" ↑{snapshot.ahead} ↓{snapshot.behind} vs ").code(snapshot.upstream)
-    text.line()
-    text.line(
-        f"Staged {snapshot.staged} · modified {snapshot.modified} · "
-        f"untracked {snapshot.untracked}"
-        + (f" · conflicted {snapshot.conflicted}" if snapshot.conflicted else "")
-    )
-    commit = snapshot.last_commit
-    if commit is not None:
-        text.plain("Last commit ").code(commit.short_sha).plain(f" {commit.subject[:80]}")
-        text.line(f" ({commit.author})")
+    text.line(format_status(snapshot))
     text.line()
 
 
