@@ -105,6 +105,8 @@ async def test_a_stranger_gets_one_fixed_refusal_and_nothing_of_theirs_is_kept(
     # Now the owner: commands answer, and the owner's own messages are kept.
     status = await ask(world, world.user, "/status")
     assert "on main" in status.message
+    analytics = await ask(world, world.user, "/analytics")
+    assert "Last 24 h" in analytics.message and "/status 1" in analytics.message
     phone.send(world.bot, "now I am in")
     await sidecar.wait_for(
         lambda: any(m["text"] == "now I am in" for m in sidecar.of("tgbridge/message")) or None

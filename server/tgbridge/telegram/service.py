@@ -31,6 +31,7 @@ from tgbridge.protocol import (
 from tgbridge.settings import Settings
 from tgbridge.store.accounts import Account, AccountStore
 from tgbridge.store.database import open_database
+from tgbridge.store.events import EventLog
 from tgbridge.store.files import ReceivedFiles
 from tgbridge.store.history import HistoryStore, StoredMessage
 from tgbridge.store.outbox_store import NewMessage, OutboxRow, OutboxStore, SendStatus
@@ -128,6 +129,7 @@ class TelegramService:
         self._outbox_store = OutboxStore(db)
         self._history = HistoryStore(db)
         self._accounts = AccountStore(db)
+        self._events = EventLog(db)
         self._files = ReceivedFiles(state_dir)
         self._files.discard_partial()
         self._history.mark_unfinished_downloads("incomplete: tgbridge stopped before it finished")
@@ -567,6 +569,8 @@ class TelegramService:
         self._publish_connection()
 
     def _on_wait(self, chat_id: int, seconds: int | None) -> None:
+        if seconds is not None:
+            self._events.record("flood_wait", seconds, f"chat {chat_id}")
         if seconds is None:
             self._waits.pop(chat_id, None)
         else:
@@ -590,6 +594,8 @@ class TelegramService:
     def _report_status(self, status: SendStatus | None, *, detail: str | None = None) -> None:
         if status is None:
             return
+        if status.state == "failed" and status.error:
+            self._events.record("error", None, status.error)
         if status.state != "queued":
             for future in self._settled.pop(status.send_id, []):
                 if not future.done():
