@@ -136,3 +136,26 @@ async def test_no_hostile_path_reads_a_secret_and_each_refusal_is_audited(
         assert store.audit_count(action="command:/find", outcome="refused") >= 1
     finally:
         db.close()
+
+
+async def test_a_long_diff_comes_as_a_patch_document_and_the_menu_fits_the_role(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path / "ws")
+    (repo / "src/util.py").write_text("".join(f"VALUE_{n} = {n}\n" for n in range(400)))
+    await online_bot(world, sidecars, tmp_path / "state", workspace=repo)
+    phone = world.server.phone(world.user)
+    before = len(phone.received(world.bot))
+    phone.send(world.bot, "/diff src/util.py")
+    [reply] = (await phone.wait_messages(before + 1, sender=world.bot))[before:]
+    assert isinstance(reply.media, types.MessageMediaDocument)
+    patch = phone.file_of(reply).decode()
+    assert patch.startswith("diff --git a/src/util.py b/src/util.py")
+    assert "+VALUE_399 = 399" in patch
+    assert "repo/src/util.py" in reply.message  # the caption names it
+
+    # The owner's command menu was published from the registry.
+    names = await world.server.wait_until(
+        lambda: {c.command for c in world.bot.bot_commands} or None
+    )
+    assert {"status", "diff", "run", "audit", "users"} <= names

@@ -86,6 +86,9 @@ class PhoneBot:
             return "command" if self._is_command(incoming, account) else "store"
         if incoming.private:
             self._stranger(incoming)
+        elif self._is_command(incoming, account):  # group chatter is not audited, commands are
+            name = _split_command(incoming.text)[0]
+            self.access.audit(sender, "stranger", "refused", f"command /{name} in a group")
         return "drop"
 
     def command(self, incoming: Incoming) -> None:
@@ -126,11 +129,20 @@ class PhoneBot:
         buttons: Keyboard | None = None,
         document: Path | None = None,
         file_name: str = "reply.txt",
+        document_above: int | None = None,
+        content: str | None = None,
     ) -> int:
-        """Queues a reply; its buttons are bound to `user_id` and, once sent, the message."""
+        """Queues a reply; its buttons are bound to `user_id` and, once sent, the message.
+        Longer than `document_above` (default: the setting), it goes as a document."""
         rows, tokens = self._keyboard(user_id, chat_id, buttons)
         send_id = await self.service.send_part(
-            chat_id, part, document=document, buttons=rows, file_name=file_name
+            chat_id,
+            part,
+            document=document,
+            buttons=rows,
+            file_name=file_name,
+            document_above=document_above,
+            content=content,
         )
         if tokens:
             self._spawn(self._bind_when_sent(send_id, tokens))

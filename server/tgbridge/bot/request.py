@@ -35,11 +35,24 @@ class Request:
     args: str
 
     async def reply(
-        self, part: Part, *, buttons: Keyboard | None = None, file_name: str = "reply.txt"
+        self,
+        part: Part,
+        *,
+        buttons: Keyboard | None = None,
+        file_name: str = "reply.txt",
+        document_above: int | None = None,
+        content: str | None = None,
     ) -> int:
-        """Sends the answer (long ones as a document); returns the send id."""
+        """Sends the answer (longer than `document_above`, default the setting, as a
+        document); returns the send id."""
         return await self.bot.send(
-            self.user.user_id, self.chat_id, part, buttons=buttons, file_name=file_name
+            self.user.user_id,
+            self.chat_id,
+            part,
+            buttons=buttons,
+            file_name=file_name,
+            document_above=document_above,
+            content=content,
         )
 
     async def reply_document(self, path: Path, caption: Part) -> int:

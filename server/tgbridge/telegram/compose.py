@@ -59,12 +59,18 @@ def compose(params: SendParams, *, document_above: int, outgoing_dir: Path) -> l
 
 
 def compose_part(
-    part: Part, *, file_name: str, document_above: int, outgoing_dir: Path
+    part: Part,
+    *,
+    file_name: str,
+    document_above: int,
+    outgoing_dir: Path,
+    content: str | None = None,
 ) -> list[NewMessage]:
-    """The messages of text already formatted (the bot's replies): split, or a document."""
+    """The messages of text already formatted (the bot's replies): split, or a document
+    (holding `content` when given, e.g. the bare patch of a diff)."""
     if not part.text.strip():
         raise BridgeError("invalid_params", "There is nothing to send.")
-    rendered = render(part, document_above=document_above, file_name=file_name)
+    rendered = render(part, document_above=document_above, file_name=file_name, content=content)
     if isinstance(rendered, AsDocument):
         return [_document(rendered, outgoing_dir)]
     return [NewMessage("text", _payload(piece, "text")) for piece in rendered]

@@ -305,6 +305,8 @@ class TelegramService:
         buttons: list[list[dict[str, str]]] | None = None,
         reply_to: int | None = None,
         file_name: str = "message.txt",
+        document_above: int | None = None,
+        content: str | None = None,
     ) -> int:
         """The bot's own replies: formatted text (split, or a document when long), or one of
         our files with `part` as its caption; queued durably like any send."""
@@ -315,7 +317,8 @@ class TelegramService:
             messages = compose_part(
                 part or Part(""),
                 file_name=file_name,
-                document_above=self._settings.document_above,
+                document_above=document_above or self._settings.document_above,
+                content=content,
                 outgoing_dir=self._state_dir / "outgoing",
             )
         if buttons:

@@ -67,7 +67,9 @@ def register(registry: Registry) -> None:
         suffix = "." + guarded.relative.rsplit(".", 1)[-1] if "." in guarded.relative else ""
         language = LANGUAGES.get(suffix.lower(), "")
         await request.reply(
-            code_block(content or " ", language, header), file_name=guarded.path.name
+            code_block(content or " ", language, header),
+            file_name=guarded.path.name,
+            content=content,
         )
 
 

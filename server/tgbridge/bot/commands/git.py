@@ -159,8 +159,10 @@ def _stat_allowed(line: str, shown: list[str]) -> bool:
 
 
 async def _send_patch(request: Request, folder: Path, relative: str, patch: str) -> None:
-    if len(patch) <= INLINE_DIFF:
-        await request.reply(code_block(patch, "diff", f"{folder.name}/{relative}"))
-        return
-    name = Path(relative).name + ".diff"
-    await request.reply(code_block(patch, "diff", f"{folder.name}/{relative}"), file_name=name)
+    """One file's diff as a `diff` code block; a long one as a .diff document."""
+    await request.reply(
+        code_block(patch, "diff", f"{folder.name}/{relative}"),
+        file_name=Path(relative).name + ".diff",
+        document_above=INLINE_DIFF,
+        content=patch,
+    )
