@@ -144,6 +144,14 @@ export interface MessageStatusParams {
   telegramIds: number[];
 }
 export interface Requests {
+  "tgbridge/cancel": {
+    params: SendIdParams;
+    result: CancelResult;
+  };
+  "tgbridge/chats": {
+    params: StatusParams;
+    result: ChatsResult;
+  };
   "tgbridge/connect": {
     params: ConnectParams;
     result: StatusResult;
@@ -164,6 +172,10 @@ export interface Requests {
     params: StatusParams;
     result: LogoutResult;
   };
+  "tgbridge/outbox": {
+    params: StatusParams;
+    result: OutboxResult;
+  };
   "tgbridge/pairPhone": {
     params: StatusParams;
     result: PairPhoneResult;
@@ -171,6 +183,10 @@ export interface Requests {
   "tgbridge/restartHub": {
     params: StatusParams;
     result: StatusResult;
+  };
+  "tgbridge/retry": {
+    params: SendIdParams;
+    result: SendResult;
   };
   "tgbridge/send": {
     params: SendParams;
@@ -180,6 +196,53 @@ export interface Requests {
     params: StatusParams;
     result: StatusResult;
   };
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SendIdParams".
+ */
+export interface SendIdParams {
+  sendId: number;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "CancelResult".
+ */
+export interface CancelResult {
+  cancelled: boolean;
+  detail: string;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "StatusParams".
+ */
+export interface StatusParams {}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ChatsResult".
+ */
+export interface ChatsResult {
+  chats: ChatSummary[];
+  people: Person[];
+}
+/**
+ * A chat the bot or account talks in, with its newest message.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "ChatSummary".
+ */
+export interface ChatSummary {
+  chatId: number;
+  last: ChatMessage;
+  title: string;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "Person".
+ */
+export interface Person {
+  id: number;
+  name: string;
 }
 /**
  * Credentials from the editor's secret storage; never logged.
@@ -279,11 +342,6 @@ export interface LoginResult {
   session: string;
 }
 /**
- * This interface was referenced by `Protocol`'s JSON-Schema
- * via the `definition` "StatusParams".
- */
-export interface StatusParams {}
-/**
  * `telegram_told` is false when Telegram could not be reached: the session then
  * still lives on Telegram's side until ended in Settings → Devices.
  *
@@ -293,6 +351,28 @@ export interface StatusParams {}
 export interface LogoutResult {
   detail: string;
   telegramTold: boolean;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "OutboxResult".
+ */
+export interface OutboxResult {
+  items: OutboxItem[];
+}
+/**
+ * A send not delivered yet: queued, waiting out a flood wait, or failed.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "OutboxItem".
+ */
+export interface OutboxItem {
+  chatId: number;
+  createdAt: number;
+  error: string | null;
+  preview: string;
+  sendId: number;
+  state: "queued" | "waiting" | "failed";
+  waitSeconds: number | null;
 }
 /**
  * A one-time pairing code: the phone sends `/start <code>` to the bot (or opens
@@ -307,6 +387,13 @@ export interface PairPhoneResult {
   detail: string;
   expiresAt: number;
   link: string | null;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "SendResult".
+ */
+export interface SendResult {
+  sendId: number;
 }
 /**
  * One of text (Markdown-style), code or file; `chat` defaults to the setting.
@@ -339,11 +426,4 @@ export interface CodeSelection {
 export interface FileToSend {
   caption?: string;
   path: string;
-}
-/**
- * This interface was referenced by `Protocol`'s JSON-Schema
- * via the `definition` "SendResult".
- */
-export interface SendResult {
-  sendId: number;
 }

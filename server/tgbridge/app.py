@@ -7,7 +7,7 @@ import platform
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tgbridge import __version__, logs
 from tgbridge.errors import BridgeError
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from tgbridge.telegram.gateway import LoginPrompt
 
 Notify = Callable[[str, Model], None]
+ResultT = TypeVar("ResultT", bound=Model)
 
 
 NOT_CONFIGURED = ConnectionState(state="not configured", detail="Telegram is not configured yet.")
@@ -147,6 +148,11 @@ class Bridge:
     async def history(self, params: HistoryParams) -> HistoryResult:
         answer = await (await self._hub()).request(HISTORY, params.to_wire())
         return HistoryResult.model_validate(answer)
+
+    async def relay(self, method: str, params: Model | None, result: type[ResultT]) -> ResultT:
+        """A request the hub answers, passed on as it is."""
+        wire = params.to_wire() if params is not None else {}
+        return result.model_validate(await (await self._hub()).request(method, wire))
 
     async def pair_phone(self) -> PairPhoneResult:
         return PairPhoneResult.model_validate(await (await self._hub()).request(PAIR_PHONE, {}))

@@ -15,6 +15,8 @@ from pydantic.alias_generators import to_camel
 from tgbridge.errors import ErrorCode
 from tgbridge.methods import (
     ASK_LOGIN,
+    CANCEL,
+    CHATS,
     CONNECT,
     CONNECTION_CHANGED,
     EDITOR_EVENT,
@@ -27,8 +29,10 @@ from tgbridge.methods import (
     LOGOUT,
     MESSAGE,
     MESSAGE_STATUS,
+    OUTBOX,
     PAIR_PHONE,
     RESTART_HUB,
+    RETRY,
     SEND,
     SEND_SELECTION_COMMAND,
     STATUS,
@@ -249,6 +253,50 @@ class EditorEventParams(Model):
     workspace: str = ""
 
 
+class Person(Model):
+    id: int
+    name: str
+
+
+class ChatSummary(Model):
+    """A chat the bot or account talks in, with its newest message."""
+
+    chat_id: int
+    title: str
+    last: ChatMessage
+
+
+class ChatsResult(Model):
+    chats: list[ChatSummary]
+    # Names of the people the messages name (sender ids), as far as they are known.
+    people: list[Person]
+
+
+class OutboxItem(Model):
+    """A send not delivered yet: queued, waiting out a flood wait, or failed."""
+
+    send_id: int
+    chat_id: int
+    state: Literal["queued", "waiting", "failed"]
+    preview: str
+    error: str | None = None
+    wait_seconds: int | None = None
+    created_at: float
+
+
+class OutboxResult(Model):
+    items: list[OutboxItem]
+
+
+class SendIdParams(Model):
+    send_id: int
+
+
+class CancelResult(Model):
+    cancelled: bool
+    detail: str
+
+
 class ErrorData(Model):
     """`data` of every error the sidecar answers."""
 
@@ -266,6 +314,10 @@ REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
     RESTART_HUB: (StatusParams, StatusResult),
     PAIR_PHONE: (StatusParams, PairPhoneResult),
     EDITOR_EVENT: (EditorEventParams, EmptyResult),
+    CHATS: (StatusParams, ChatsResult),
+    OUTBOX: (StatusParams, OutboxResult),
+    RETRY: (SendIdParams, SendResult),
+    CANCEL: (SendIdParams, CancelResult),
 }
 NOTIFICATIONS: dict[str, type[Model]] = {
     CONNECTION_CHANGED: ConnectionChangedParams,

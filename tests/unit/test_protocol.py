@@ -30,6 +30,10 @@ def test_every_method_is_in_the_schema() -> None:
         "tgbridge/restartHub",
         "tgbridge/pairPhone",
         "tgbridge/editorEvent",
+        "tgbridge/chats",
+        "tgbridge/outbox",
+        "tgbridge/retry",
+        "tgbridge/cancel",
     }
     assert set(schema["properties"]["notifications"]["properties"]) == {
         "tgbridge/connectionChanged",

@@ -31,6 +31,8 @@ from tgbridge.hub.rpc import RpcConnection
 from tgbridge.hub.socket import serve
 from tgbridge.methods import (
     ASK_LOGIN,
+    CANCEL,
+    CHATS,
     CONNECT,
     CONNECTION_CHANGED,
     EDITOR_EVENT,
@@ -43,7 +45,9 @@ from tgbridge.methods import (
     LOGOUT,
     MESSAGE,
     MESSAGE_STATUS,
+    OUTBOX,
     PAIR_PHONE,
+    RETRY,
     SEND,
 )
 from tgbridge.protocol import (
@@ -64,6 +68,7 @@ from tgbridge.protocol import (
     LoginResult,
     MessageStatusParams,
     PairPhoneResult,
+    SendIdParams,
     SendParams,
     SendResult,
 )
@@ -309,6 +314,24 @@ class Hub:
             self._bot.notifier.editor_event(EditorEventParams.model_validate(params))
             return {}
 
+        async def chats(params: dict[str, Any]) -> Any:
+            attached()
+            return self._service.chats().to_wire()
+
+        async def outbox(params: dict[str, Any]) -> Any:
+            attached()
+            return self._service.outbox().to_wire()
+
+        async def retry(params: dict[str, Any]) -> Any:
+            sender = attached()
+            send_id = SendIdParams.model_validate(params).send_id
+            self._router.sent(send_id, sender)  # its statuses now go to the window retrying
+            return SendResult(send_id=self._service.retry(send_id)).to_wire()
+
+        async def cancel(params: dict[str, Any]) -> Any:
+            attached()
+            return self._service.cancel(SendIdParams.model_validate(params).send_id).to_wire()
+
         async def stop(params: dict[str, Any]) -> Any:
             asyncio.get_running_loop().call_soon(self.stop)
             return {}
@@ -323,6 +346,10 @@ class Hub:
             (HUB_CHOOSE_WORKSPACE, choose_workspace),
             (PAIR_PHONE, pair_phone),
             (EDITOR_EVENT, editor_event),
+            (CHATS, chats),
+            (OUTBOX, outbox),
+            (RETRY, retry),
+            (CANCEL, cancel),
             (HUB_STOP, stop),
         ):
             connection.on_request(method, handler)

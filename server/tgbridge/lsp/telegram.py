@@ -13,13 +13,17 @@ from tgbridge.lsp.errors import to_rpc_error
 from tgbridge.lsp.server import TgbridgeServer
 from tgbridge.methods import (
     ASK_LOGIN,
+    CANCEL,
+    CHATS,
     CONNECT,
     EDITOR_EVENT,
     HISTORY,
     LOGIN,
     LOGOUT,
+    OUTBOX,
     PAIR_PHONE,
     RESTART_HUB,
+    RETRY,
     SEND,
 )
 
@@ -120,6 +124,34 @@ def register(server: TgbridgeServer) -> None:
         from tgbridge.protocol import EditorEventParams
 
         return await answer(ls.bridge.editor_event(parse(EditorEventParams, params)))
+
+    @server.feature(CHATS)
+    async def on_chats(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """The chats the bot or account talks in, newest first, with people's names."""
+        from tgbridge.protocol import ChatsResult
+
+        return await answer(ls.bridge.relay(CHATS, None, ChatsResult))
+
+    @server.feature(OUTBOX)
+    async def on_outbox(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """What is not delivered yet: queued, waiting out a flood wait, failed."""
+        from tgbridge.protocol import OutboxResult
+
+        return await answer(ls.bridge.relay(OUTBOX, None, OutboxResult))
+
+    @server.feature(RETRY)
+    async def on_retry(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """A failed send goes again, with the same random ids (so at most once)."""
+        from tgbridge.protocol import SendIdParams, SendResult
+
+        return await answer(ls.bridge.relay(RETRY, parse(SendIdParams, params), SendResult))
+
+    @server.feature(CANCEL)
+    async def on_cancel(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """A queued or failed send is dropped (a part already on the wire may land)."""
+        from tgbridge.protocol import CancelResult, SendIdParams
+
+        return await answer(ls.bridge.relay(CANCEL, parse(SendIdParams, params), CancelResult))
 
 
 async def hold_forever(path: Path, send_id: int) -> None:

@@ -32,6 +32,12 @@ class UpdatePosition:
 PeerRow = tuple[int, int, str | None, str | None, str | None]  # id, hash, username, phone, name
 
 
+def peer_name(row: PeerRow) -> str:
+    """How a person or chat is shown: its name, else @username, else its id."""
+    _, _, username, _, name = row
+    return name or (f"@{username}" if username else "") or str(row[0])
+
+
 class AccountStore:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db

@@ -164,6 +164,16 @@ class HistoryStore:
         next_cursor = messages[-1].cursor if len(rows) > limit else None
         return HistoryPage(messages, next_cursor)
 
+    def chats(self, account_id: int, limit: int = 100) -> list[StoredMessage]:
+        """The newest message of each chat, most recent chat first."""
+        rows = self._db.execute(
+            "SELECT m.rowid AS cursor, m.* FROM messages m JOIN ("
+            " SELECT max(rowid) AS newest FROM messages WHERE account_id = ? GROUP BY chat_id"
+            ") AS latest ON m.rowid = latest.newest ORDER BY m.rowid DESC LIMIT ?",
+            (account_id, limit),
+        ).fetchall()
+        return [_message(row) for row in rows]
+
 
 def _fts_query(search: str) -> str:
     """Each word quoted, so the user's text is never read as FTS5 syntax."""

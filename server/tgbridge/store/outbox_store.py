@@ -197,6 +197,28 @@ class OutboxStore:
             (row_id, row_id),
         )
 
+    def retry(self, send_id: int) -> bool:
+        """A failed send queued again with the same random ids (Telegram drops a part it
+        already has); False when it had not failed."""
+        with transaction(self._db):
+            cursor = self._db.execute(
+                "UPDATE outbox SET state = 'queued', error = NULL, attempts = 0"
+                " WHERE send_id = ? AND state = 'failed'",
+                (send_id,),
+            )
+        return cursor.rowcount > 0
+
+    def cancel(self, send_id: int) -> bool:
+        """The send's parts not yet sent are dropped (a part on the wire may still land);
+        False when nothing of it was waiting."""
+        with transaction(self._db):
+            cursor = self._db.execute(
+                "UPDATE outbox SET state = 'failed', error = ? WHERE send_id = ?"
+                " AND (state = 'queued' OR state = 'failed')",
+                (CANCELLED, send_id),
+            )
+        return cursor.rowcount > 0
+
     def status(self, send_id: int) -> SendStatus | None:
         rows = self._db.execute(
             "SELECT chat_id, state, telegram_id, error, account_id FROM outbox WHERE send_id = ?"
@@ -217,6 +239,52 @@ class OutboxStore:
             error=next((row["error"] for row in rows if row["error"]), None),
             account_id=rows[0]["account_id"],
         )
+
+
+CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class PendingSend:
+    """A send not (yet) delivered: queued, or failed and waiting for Retry or Cancel."""
+
+    send_id: int
+    chat_id: int
+    state: SendState
+    preview: str
+    error: str | None
+    created_at: float
+    account_id: int
+
+
+def pending_sends(db: sqlite3.Connection, account_id: int, limit: int = 200) -> list[PendingSend]:
+    rows = db.execute(
+        "SELECT send_id, chat_id, max(state = 'failed') AS failed, min(created_at) AS created,"
+        " group_concat(error, ' ') AS errors, min(payload) AS payload, account_id"
+        " FROM outbox WHERE account_id = ? AND (state = 'queued'"
+        " OR (state = 'failed' AND coalesce(error, '') != ?))"
+        " GROUP BY send_id ORDER BY send_id LIMIT ?",
+        (account_id, CANCELLED, limit),
+    ).fetchall()
+    return [
+        PendingSend(
+            send_id=row["send_id"],
+            chat_id=row["chat_id"],
+            state="failed" if row["failed"] else "queued",
+            preview=_preview(json.loads(row["payload"])),
+            error=row["errors"],
+            created_at=row["created"],
+            account_id=row["account_id"],
+        )
+        for row in rows
+    ]
+
+
+def _preview(payload: dict[str, Any]) -> str:
+    text = str(payload.get("text") or payload.get("caption") or payload.get("name") or "")
+    if not text and payload.get("path"):
+        text = str(payload["path"]).rsplit("/", 1)[-1]
+    return " ".join(text.split())[:200]
 
 
 def _random_id(client_key: str | None, index: int) -> int:

@@ -18,7 +18,10 @@ from typing import Any, Literal, Protocol
 
 from tgbridge.errors import BridgeError
 from tgbridge.protocol import (
+    CancelResult,
     ChatMessage,
+    ChatsResult,
+    ChatSummary,
     ConnectionState,
     HistoryGapParams,
     HistoryParams,
@@ -26,15 +29,24 @@ from tgbridge.protocol import (
     LoginParams,
     LogoutResult,
     MessageStatusParams,
+    OutboxItem,
+    OutboxResult,
+    Person,
     SendParams,
 )
 from tgbridge.settings import Settings
-from tgbridge.store.accounts import Account, AccountStore
+from tgbridge.store.accounts import Account, AccountStore, peer_name
 from tgbridge.store.database import open_database
 from tgbridge.store.events import EventLog
 from tgbridge.store.files import ReceivedFiles
 from tgbridge.store.history import HistoryStore, StoredMessage
-from tgbridge.store.outbox_store import NewMessage, OutboxRow, OutboxStore, SendStatus
+from tgbridge.store.outbox_store import (
+    NewMessage,
+    OutboxRow,
+    OutboxStore,
+    SendStatus,
+    pending_sends,
+)
 from tgbridge.telegram.compose import compose, compose_document, compose_part
 from tgbridge.telegram.errors import TransientError
 from tgbridge.telegram.gateway import (
@@ -327,6 +339,61 @@ class TelegramService:
         send_id = self._outbox_store.enqueue(chat_id, messages, reply_to, account_id=account.id)
         self._outbox.wake(chat_id)
         return send_id
+
+    def chats(self) -> ChatsResult:
+        """The account's chats, most recent first, with names as far as they are known."""
+        account_id = self._account_id()
+        names = {peer[0]: peer_name(peer) for peer in self._accounts.peers(account_id)}
+        latest = self._history.chats(account_id)
+        senders = {m.sender_id for m in latest if m.sender_id is not None}
+        return ChatsResult(
+            chats=[
+                ChatSummary(
+                    chat_id=m.chat_id,
+                    title=names.get(m.chat_id) or str(m.chat_id),
+                    last=_chat_message(m),
+                )
+                for m in latest
+            ],
+            people=[Person(id=i, name=n) for i, n in names.items() if i in senders or i > 0],
+        )
+
+    def outbox(self) -> OutboxResult:
+        """What is not delivered yet, oldest first: queued, waiting (seconds left), failed."""
+        items = []
+        for send in pending_sends(self._db, self._account_id()):
+            wait = self._waits.get(send.chat_id)
+            state: Literal["queued", "waiting", "failed"] = (
+                send.state if send.state == "failed" else ("waiting" if wait else "queued")
+            )
+            items.append(
+                OutboxItem(
+                    send_id=send.send_id,
+                    chat_id=send.chat_id,
+                    state=state,
+                    preview=send.preview,
+                    error=send.error,
+                    wait_seconds=wait if state == "waiting" else None,
+                    created_at=send.created_at,
+                )
+            )
+        return OutboxResult(items=items)
+
+    def retry(self, send_id: int) -> int:
+        """A failed send goes again, with the same random ids."""
+        if not self._outbox_store.retry(send_id):
+            raise BridgeError("invalid_params", "That message has not failed: nothing to retry.")
+        status = self._outbox_store.status(send_id)
+        if status is not None and status.chat_id:
+            self._outbox.wake(status.chat_id)
+        self._report_status(status)
+        return send_id
+
+    def cancel(self, send_id: int) -> CancelResult:
+        if not self._outbox_store.cancel(send_id):
+            return CancelResult(cancelled=False, detail="It was sent already: nothing to cancel.")
+        self._report_status(self._outbox_store.status(send_id))
+        return CancelResult(cancelled=True, detail="Cancelled: it will not be sent.")
 
     def history(self, params: HistoryParams) -> HistoryResult:
         page = self._history.page(
