@@ -15,7 +15,16 @@ import {
 } from "vscode-languageclient/node";
 import { errorMessage, showErrorWithLogs, showLogs, traceError, traceInfo } from "./log";
 import { pairPhone } from "./pairing";
-import type { ConnectionState, EditorEventParams, SendParams, SendResult, StatusResult } from "./protocol";
+import type {
+  ChatMessage,
+  ConnectionState,
+  EditorEventParams,
+  MessageStatusParams,
+  Requests,
+  SendParams,
+  SendResult,
+  StatusResult,
+} from "./protocol";
 import type { ViewState } from "./statusText";
 import { resolvePython } from "./python";
 import { RestartPolicy } from "./restartPolicy";
@@ -42,6 +51,12 @@ export class Sidecar implements vscode.Disposable {
   private readonly ready = new ReadyClient<LanguageClient>();
   private readonly stateEmitter = new vscode.EventEmitter<ViewState>();
   readonly onDidChangeState = this.stateEmitter.event;
+  private readonly messageEmitter = new vscode.EventEmitter<ChatMessage>();
+  /** A message from Telegram (new, edited, or its file saved), as the hub pushed it. */
+  readonly onDidReceiveMessage = this.messageEmitter.event;
+  private readonly statusEmitter = new vscode.EventEmitter<MessageStatusParams>();
+  /** Where a send stands (queued, sent, failed, with why it waits). */
+  readonly onDidChangeMessageStatus = this.statusEmitter.event;
   state: ViewState = { kind: "starting" };
 
   constructor(
@@ -129,7 +144,9 @@ export class Sidecar implements vscode.Disposable {
     const client = new SidecarClient("tgbridge", "tgbridge sidecar", serverOptions, clientOptions);
     this.client = client;
     onNotification(client, "tgbridge/connectionChanged", ({ connection }) => this.onConnection(connection));
+    onNotification(client, "tgbridge/message", (message) => this.messageEmitter.fire(message));
     onNotification(client, "tgbridge/messageStatus", (status) => {
+      this.statusEmitter.fire(status);
       if (status.state === "failed") void showErrorWithLogs(`tgbridge: a message was not sent: ${status.error ?? "unknown reason"}`);
       else if (status.state === "sent") vscode.window.setStatusBarMessage("$(check) Sent to Telegram", 4000);
       else if (status.detail) vscode.window.setStatusBarMessage(`$(clock) tgbridge: ${status.detail}`, 8000);
@@ -193,6 +210,21 @@ export class Sidecar implements vscode.Disposable {
       void showErrorWithLogs(`tgbridge could not restart the hub: ${errorMessage(error)}`);
     }
     await this.status();
+  }
+
+  /** A request to the running sidecar; undefined (and the error shown) when none runs. */
+  async call<M extends keyof Requests>(method: M, params: Requests[M]["params"]): Promise<Requests[M]["result"] | undefined> {
+    const client = this.client?.isRunning() ? this.client : undefined;
+    if (!client) {
+      void showErrorWithLogs("The tgbridge sidecar is not running.");
+      return undefined;
+    }
+    try {
+      return await request(client, method, params);
+    } catch (error) {
+      void showErrorWithLogs(`tgbridge: ${errorMessage(error)}`);
+      return undefined;
+    }
   }
 
   async pairPhone(): Promise<void> {
@@ -267,6 +299,8 @@ export class Sidecar implements vscode.Disposable {
     await this.stopClient();
     this.ready.giveUp();
     this.stateEmitter.dispose();
+    this.messageEmitter.dispose();
+    this.statusEmitter.dispose();
   }
 }
 
