@@ -4,31 +4,12 @@ user is refused out loud at most once per interval, across restarts too."""
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 
+from tests.unit.conftest import Clock
 from tgbridge.security.access import AccessError, AccessStore
 from tgbridge.security.roles import ROLES, Role, allows, parse_role
-from tgbridge.store.database import open_database
-
-
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> sqlite3.Connection:
-    return open_database(tmp_path / "tgbridge.db")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

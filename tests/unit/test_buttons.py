@@ -10,28 +10,11 @@ from typing import Any
 
 import pytest
 
+from tests.unit.conftest import Clock
 from tgbridge.security.buttons import Buttons, Pressed, Refused
 from tgbridge.store.database import open_database
 
 USER, OTHER, CHAT, MESSAGE = 10, 11, 100, 555
-
-
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> sqlite3.Connection:
-    return open_database(tmp_path / "tgbridge.db")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

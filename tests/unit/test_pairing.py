@@ -4,33 +4,14 @@ expire, lock after five wrong guesses (from anyone), are used once and never sto
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 
+from tests.unit.conftest import Clock
 from tgbridge.security.access import AccessError, AccessStore
 from tgbridge.security.pairing import ALPHABET, Pairing, PairingCode
-from tgbridge.store.database import open_database
 
 OWNER, ALICE, BOB, MALLORY = 1, 2, 3, 4
-
-
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> sqlite3.Connection:
-    return open_database(tmp_path / "tgbridge.db")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
