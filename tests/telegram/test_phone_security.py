@@ -15,7 +15,7 @@ from tests.telegram.harness import Sidecar, World, online_bot
 from tests.telegram.repo import make_repo
 from tests.telegram_server import Account
 from tests.telegram_server.api.bots import button_data
-from tgbridge.bot.phone import REFUSAL
+from tgbridge.bot.strangers import REFUSAL
 from tgbridge.security.access import AccessStore
 from tgbridge.store.database import open_database
 

@@ -18,12 +18,14 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from tgbridge.bot import strangers
 from tgbridge.bot.commands.run import Running
 from tgbridge.bot.hub_view import HubView
 from tgbridge.bot.notify import Notifier
 from tgbridge.bot.preferences import Preferences
 from tgbridge.bot.registry import Registry
-from tgbridge.bot.request import Choice, Keyboard, PressRequest, Request
+from tgbridge.bot.request import Keyboard, PressRequest, Request
+from tgbridge.bot.strangers import split_command
 from tgbridge.bot.text import Text
 from tgbridge.security.access import AccessStore, User
 from tgbridge.security.buttons import Buttons, Refused
@@ -36,10 +38,6 @@ from tgbridge.telegram.service import Screen, TelegramService
 
 logger = logging.getLogger(__name__)
 
-REFUSAL = (
-    "This bot is private. To pair a phone, run “tgbridge: Pair Phone” in the editor and "
-    "send /start with the code it shows."
-)
 STRANGER_PRESS = "This bot is private."
 BIND_WITHIN = 120.0
 # How long a button can be pressed; a test may shorten it to see one expire.
@@ -58,7 +56,6 @@ class PhoneBot:
         self.service = service
         self.hub = hub
         self.registry = registry
-        self.clock = clock
         self.access = AccessStore(service.db, clock=clock)
         self.pairing = Pairing(service.db, self.access, clock=clock)
         self.buttons = Buttons(service.db, clock=clock)
@@ -67,12 +64,10 @@ class PhoneBot:
         self.runs: dict[str, Running] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._account: Account | None = None
 
     # ---- the inbound path (TelegramService.PhoneSide) ---------------------------------
 
     def screen(self, incoming: Incoming, account: Account) -> Screen:
-        self._account = account
         if incoming.outgoing:
             return "store"  # the account's (or bot's) own message
         sender = incoming.sender_id
@@ -80,14 +75,14 @@ class PhoneBot:
             return "drop"
         if not account.bot:
             if sender == account.id and incoming.chat_id == account.id:
-                return "command" if self._is_command(incoming) else "store"
+                return "command" if self.is_command(incoming) else "store"
             return "store" if self.access.role_of(sender) is not None else "drop"
         if self.access.role_of(sender) is not None:
-            return "command" if self._is_command(incoming, account) else "store"
+            return "command" if self.is_command(incoming, account) else "store"
         if incoming.private:
-            self._stranger(incoming)
-        elif self._is_command(incoming, account):  # group chatter is not audited, commands are
-            name = _split_command(incoming.text)[0]
+            strangers.arrived(self, incoming)
+        elif self.is_command(incoming, account):  # group chatter is not audited, commands are
+            name = split_command(incoming.text)[0]
             self.access.audit(sender, "stranger", "refused", f"command /{name} in a group")
         return "drop"
 
@@ -212,7 +207,7 @@ class PhoneBot:
         return self.access.get(user_id)
 
     @staticmethod
-    def _is_command(incoming: Incoming, account: Account | None = None) -> bool:
+    def is_command(incoming: Incoming, account: Account | None = None) -> bool:
         """A typed /command (never an edit or a forward); in a group, one addressed to
         another bot ("/status@other_bot") is not ours."""
         text = incoming.text
@@ -223,59 +218,12 @@ class PhoneBot:
             return head.split("@", 1)[1].lower() == account.name.lstrip("@").lower()
         return True
 
-    def _stranger(self, incoming: Incoming) -> None:
-        """Pairing is the only way in; anything else gets the fixed refusal at most."""
-        sender = incoming.sender_id
-        assert sender is not None
-        name, args = _split_command(incoming.text) if self._is_command(incoming) else ("", "")
-        if name == "start" and args:
-            outcome = self.pairing.redeem(sender, incoming.sender_name or str(sender), args)
-            if outcome.outcome == "owner":
-                self._spawn(self._welcome_owner(incoming.chat_id, sender))
-                return
-            if outcome.outcome == "pending" and outcome.request_id is not None:
-                self._spawn(self._ask_owner(incoming, outcome.request_id))
-                return
-        kind = f"command /{name}" if name else ("file" if incoming.file_pending else "message")
-        self.access.audit(sender, "stranger", "refused", kind)
-        if self.access.should_answer_refusal(sender):
-            self._spawn(self._refuse(incoming.chat_id))
-
-    async def _refuse(self, chat_id: int) -> None:
-        await self.service.send_part(chat_id, Part(REFUSAL))
-
-    async def _welcome_owner(self, chat_id: int, user_id: int) -> None:
-        text = Text().bold("Paired.").plain(" You are the owner of this bot. ")
-        text.plain("/help lists what you can do from here.")
-        await self.send(user_id, chat_id, text.part())
-        await self.publish_menu()
-
-    async def _ask_owner(self, incoming: Incoming, request_id: int) -> None:
-        await self.service.send_part(
-            incoming.chat_id, Part("The owner was asked to let you in; you will hear back here.")
-        )
-        name = incoming.sender_name or str(incoming.sender_id)
-        text = Text().plain("A phone asks to pair: ").bold(name)
-        text.plain(f" (Telegram id {incoming.sender_id}). Let them in?")
-        await self.tell_owner(
-            text.part(),
-            buttons=[
-                [
-                    Choice(
-                        "Collaborator", "pair.approve", {"id": request_id, "role": "collaborator"}
-                    ),
-                    Choice("Viewer", "pair.approve", {"id": request_id, "role": "viewer"}),
-                ],
-                [Choice("Deny", "pair.deny", {"id": request_id})],
-            ],
-        )
-
     async def _run_command(self, incoming: Incoming) -> None:
         sender = incoming.sender_id
         user = self._user(sender) if sender is not None else None
         if user is None:  # removed between the screen and now
             return
-        name, args = _split_command(incoming.text)
+        name, args = split_command(incoming.text)
         request = Request(self, user, incoming.chat_id, incoming.message_id, name, args)
         command = self.registry.commands.get(name)
         async with self._chat_locks.setdefault(incoming.chat_id, asyncio.Lock()):
@@ -355,10 +303,3 @@ class PhoneBot:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-def _split_command(text: str) -> tuple[str, str]:
-    """ "/Diff@my_bot src/a.py" -> ("diff", "src/a.py")."""
-    head, _, args = text.strip().partition(" ")
-    name = head[1:].split("@", 1)[0].lower()
-    return name, args.strip()
