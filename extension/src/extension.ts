@@ -1,9 +1,13 @@
 // tgbridge's entry point: builds the parts and wires them together.
 import * as vscode from "vscode";
+import { PhoneAsks } from "./askOnPhone";
 import { ChatViewProvider } from "./chatView";
 import { registerCommands } from "./commands";
 import { watchEditorEvents } from "./editorEvents";
 import { createLog, traceInfo } from "./log";
+import { Mute } from "./mute";
+import { MessageNotifier } from "./notifications";
+import { People } from "./people";
 import { affectsSidecar } from "./settings";
 import { Sidecar } from "./sidecar";
 import { StatusBar } from "./statusBar";
@@ -12,20 +16,34 @@ let sidecar: Sidecar | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = createLog();
-  const statusBar = new StatusBar();
-  const chat = new ChatViewProvider(context.extensionUri);
   sidecar = new Sidecar(context.extensionPath, log, context.secrets);
   const running = sidecar;
+  const chat = new ChatViewProvider(context.extensionUri, running);
+  const call = running.call.bind(running);
+  const mute = new Mute(context.globalState);
+  const statusBar = new StatusBar(() => running.call("tgbridge/outbox", {}, { quiet: true }), () => mute.muted);
+  const people = new People(() => running.call("tgbridge/chats", {}, { quiet: true }));
+  const asks = new PhoneAsks(call, people);
+  const notifier = new MessageNotifier({ isChatVisible: () => chat.visible, mute, people, call });
   context.subscriptions.push(
     log,
     statusBar,
     chat,
+    mute,
+    notifier,
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chat),
     running.onDidChangeState((state) => {
       statusBar.show(state);
       chat.show(state);
     }),
-    ...registerCommands(running),
+    running.onDidChangeMessageStatus((status) => {
+      asks.onStatus(status);
+      statusBar.refreshOutbox();
+    }),
+    running.onDidReceiveMessage((message) => {
+      if (!asks.onMessage(message)) notifier.onMessage(message);
+    }),
+    ...registerCommands(running, { statusBar, mute, asks, people, showPairing: (pairing) => chat.showPairing(pairing) }),
     ...watchEditorEvents((event) => running.reportEditorEvent(event)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsSidecar(event)) void running.restart("a tgbridge setting changed", true);

@@ -32,11 +32,11 @@ export async function selectionSend(args: unknown[]): Promise<SelectionSend | un
 }
 
 /** The file's name is enough for Telegram (the sidecar shows it above the code). */
-function displayPath(uri: vscode.Uri): string {
+export function displayPath(uri: vscode.Uri): string {
   return uri.scheme === "file" ? path.basename(uri.fsPath) : uri.toString();
 }
 
-function toRange(selection: vscode.Selection): Range {
+export function toRange(selection: vscode.Range): Range {
   const { start, end } = selection;
   return {
     start: { line: start.line, character: start.character },
@@ -44,11 +44,24 @@ function toRange(selection: vscode.Selection): Range {
   };
 }
 
-function documentRange(arg: unknown): { uri: string; range: Range } | undefined {
+/** `{uri, range}` as a code action names them; undefined when `arg` is not that. */
+export function documentRange(arg: unknown): { uri: string; range: Range } | undefined {
   const candidate = arg as { uri?: unknown; range?: Range } | undefined;
   if (typeof candidate?.uri !== "string") return undefined;
   const { start, end } = candidate.range ?? {};
   const positions = [start?.line, start?.character, end?.line, end?.character];
   if (!positions.every((n) => typeof n === "number")) return undefined;
   return { uri: candidate.uri, range: candidate.range! };
+}
+
+/** The sidecar's sends that code actions name besides "Send Selection": each takes one
+ * `{uri, ...}` argument and an optional clientKey. */
+export const SIDECAR_SEND_COMMANDS: ReadonlySet<string> = new Set(["tgbridge.sendFile", "tgbridge.sendDiagnostic"]);
+
+/** A sidecar send command's arguments with a clientKey (kept when they have one), so the
+ * command, sent again after the sidecar restarted, is stored once. */
+export function withClientKey(args: unknown[]): unknown[] {
+  const [first, ...rest] = args;
+  if (first === null || typeof first !== "object" || Array.isArray(first) || "clientKey" in first) return args;
+  return [{ ...first, clientKey: newClientKey() }, ...rest];
 }

@@ -14,7 +14,6 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 import { errorMessage, showErrorWithLogs, showLogs, traceError, traceInfo } from "./log";
-import { pairPhone } from "./pairing";
 import type {
   ChatMessage,
   ConnectionState,
@@ -31,7 +30,7 @@ import { RestartPolicy } from "./restartPolicy";
 import { answerLoginQuestions, connectWithStoredSession, logIn, logOut } from "./login";
 import { ReadyClient, requestWithRetry } from "./retry";
 import { onNotification, request } from "./rpc";
-import { selectionSend } from "./selection";
+import { SIDECAR_SEND_COMMANDS, selectionSend, withClientKey } from "./selection";
 import { pythonSetting, serverSettings } from "./settings";
 import { sidecarEnv, sidecarPaths } from "./sidecarEnv";
 
@@ -133,6 +132,12 @@ export class Sidecar implements vscode.Disposable {
               if (selection && !selection.ok) return void showErrorWithLogs(selection.message);
               if (selection) return await this.send(client, selection.params);
             }
+            if (SIDECAR_SEND_COMMANDS.has(command)) {
+              const keyed = withClientKey(args);
+              return await this.retried(client, (current) =>
+                current.sendRequest(ExecuteCommandRequest.type, { command, arguments: keyed }),
+              );
+            }
             return await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
           } catch (error) {
             void showErrorWithLogs(errorMessage(error));
@@ -147,6 +152,7 @@ export class Sidecar implements vscode.Disposable {
     onNotification(client, "tgbridge/message", (message) => this.messageEmitter.fire(message));
     onNotification(client, "tgbridge/messageStatus", (status) => {
       this.statusEmitter.fire(status);
+      if (status.state === "failed" && status.error === "cancelled") return;
       if (status.state === "failed") void showErrorWithLogs(`tgbridge: a message was not sent: ${status.error ?? "unknown reason"}`);
       else if (status.state === "sent") vscode.window.setStatusBarMessage("$(check) Sent to Telegram", 4000);
       else if (status.detail) vscode.window.setStatusBarMessage(`$(clock) tgbridge: ${status.detail}`, 8000);
@@ -173,7 +179,13 @@ export class Sidecar implements vscode.Disposable {
   /** `tgbridge/send`; sent again with the same params (so the same clientKey) when the
    * sidecar stopped before answering, once a sidecar is ready again. */
   private send(client: LanguageClient, params: SendParams): Promise<SendResult> {
-    return requestWithRetry(client, (current) => request(current, "tgbridge/send", params), {
+    return this.retried(client, (current) => request(current, "tgbridge/send", params));
+  }
+
+  /** A request the sidecar deduplicates (its params carry a clientKey), sent again when
+   * the sidecar stopped before answering it, once a sidecar is ready again. */
+  private retried<R>(client: LanguageClient, send: (current: LanguageClient) => Promise<R>): Promise<R> {
+    return requestWithRetry(client, send, {
       retries: SEND_RETRIES,
       nextClient: (failed) => (this.disposed ? Promise.resolve(undefined) : this.ready.next(failed, READY_TIMEOUT_MS)),
       onRetry: (attempt, error) =>
@@ -212,23 +224,27 @@ export class Sidecar implements vscode.Disposable {
     await this.status();
   }
 
-  /** A request to the running sidecar; undefined (and the error shown) when none runs. */
-  async call<M extends keyof Requests>(method: M, params: Requests[M]["params"]): Promise<Requests[M]["result"] | undefined> {
+  /** A request to the running sidecar; undefined (and the error shown, unless `quiet`:
+   * then only logged) when none runs or it fails. A `tgbridge/send` is sent again, with
+   * the same clientKey, when the sidecar stopped before answering it. */
+  async call<M extends keyof Requests>(
+    method: M,
+    params: Requests[M]["params"],
+    options: { quiet?: boolean } = {},
+  ): Promise<Requests[M]["result"] | undefined> {
     const client = this.client?.isRunning() ? this.client : undefined;
     if (!client) {
-      void showErrorWithLogs("The tgbridge sidecar is not running.");
+      if (!options.quiet) void showErrorWithLogs("The tgbridge sidecar is not running.");
       return undefined;
     }
     try {
+      if (method === "tgbridge/send") return (await this.send(client, params as SendParams)) as Requests[M]["result"];
       return await request(client, method, params);
     } catch (error) {
-      void showErrorWithLogs(`tgbridge: ${errorMessage(error)}`);
+      if (options.quiet) traceInfo(`${method} failed: ${errorMessage(error)}`);
+      else void showErrorWithLogs(`tgbridge: ${errorMessage(error)}`);
       return undefined;
     }
-  }
-
-  async pairPhone(): Promise<void> {
-    await pairPhone(this.client?.isRunning() ? this.client : undefined);
   }
 
   /** A task or debug session ended: told to the hub when a sidecar runs (best effort:

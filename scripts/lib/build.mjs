@@ -1,4 +1,5 @@
-// Bundles the extension (dist/extension.js) and the TypeScript test suites (out/tests).
+// Bundles the extension (dist/extension.js), the Chat view's script (dist/webview.js)
+// and the TypeScript test suites (out/tests).
 import { build } from "esbuild";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +12,19 @@ await build({
   entryPoints: ["extension/src/extension.ts"],
   outfile: "dist/extension.js",
   external: ["vscode"],
+  minify: production,
+  sourcemap: !production,
+});
+
+// The Chat view's page script: runs in the webview (a browser), not in Node.
+await build({
+  bundle: true,
+  platform: "browser",
+  format: "iife",
+  target: "es2022",
+  logLevel: "warning",
+  entryPoints: ["extension/webview/main.ts"],
+  outfile: "dist/webview.js",
   minify: production,
   sourcemap: !production,
 });

@@ -21,7 +21,7 @@ from telethon.crypto import rsa
 from telethon.sessions import StringSession
 from telethon.tl import functions
 
-from tests.telegram.harness import API_HASH, API_ID, Sidecar, World, bot_login
+from tests.telegram.harness import API_HASH, API_ID, Sidecar, World, allow, bot_login
 from tests.telegram_server import DC_ID, Account, RateLimits, TelegramServer
 
 CHATS = 40  # more chats than the overall limit allows per second: the overall limit binds
@@ -75,6 +75,8 @@ async def send_overhead(runs: int) -> tuple[float, float]:
         client = TelegramClient(StringSession(), API_ID, API_HASH, base_logger="bench.telethon")
         client.session.set_dc(DC_ID, server.host, server.port)
         with tempfile.TemporaryDirectory() as state:
+            for user in users:  # paired phones: tgbridge keeps only what they write
+                allow(Path(state), user, "viewer")
             sidecar = await Sidecar(server, Path(state), logLevel="info").start()
             try:
                 await bot_login(sidecar, world)
@@ -91,7 +93,7 @@ async def send_overhead(runs: int) -> tuple[float, float]:
 
                 client.add_event_handler(greeting, events.NewMessage())
                 for user in users:
-                    server.phone(user).send(world.bot, "/start")
+                    server.phone(user).send(world.bot, "hello")
                     server.phone(user).send(baseline_bot, "/start")
                 await sidecar.wait_for(lambda: len(sidecar.of("tgbridge/message")) >= CHATS)
                 await asyncio.wait_for(all_greeted.wait(), 30)

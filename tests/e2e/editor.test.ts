@@ -48,7 +48,7 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
     page.setDefaultTimeout(STEP_TIMEOUT);
     await page.goto(server.url);
     await page.locator(".monaco-workbench").waitFor();
-    await page.locator(".statusbar").getByText(/tgbridge: not configured/).waitFor();
+    await page.locator(".statusbar").getByText(/tgbridge: not logged in/).waitFor();
     await shot("workbench-loaded");
   });
 
@@ -59,7 +59,7 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
   });
 
   it("shows the connection state in the status bar", async () => {
-    const item = page.locator(".statusbar").getByText(/tgbridge: not configured/);
+    const item = page.locator(".statusbar").getByText(/tgbridge: not logged in/);
     assert.equal(await item.count(), 1);
   });
 
@@ -100,7 +100,7 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
     process.kill(first!, "SIGKILL");
     const [second] = await waitUntil(() => one(sidecarPids(server.extensionsDir).filter((pid) => pid !== first)));
     assert.notEqual(second, first);
-    await page.locator(".statusbar").getByText(/tgbridge: not configured/).waitFor();
+    await page.locator(".statusbar").getByText(/tgbridge: not logged in/).waitFor();
     await shot("restarted-after-crash");
   });
 
@@ -129,7 +129,7 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
     await shot("logs-shown");
 
     await runCommand(page, "tgbridge: Restart Sidecar");
-    await page.locator(".statusbar").getByText(/tgbridge: not configured/).waitFor();
+    await page.locator(".statusbar").getByText(/tgbridge: not logged in/).waitFor();
   });
 
   it("restarts the sidecar when a tgbridge setting changes", async () => {
@@ -143,6 +143,6 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
     await shot("setting-changed");
     const [after] = await waitUntil(() => one(sidecarPids(server.extensionsDir).filter((pid) => pid !== before)));
     assert.notEqual(after, before);
-    await page.locator(".statusbar").getByText(/tgbridge: not configured/).waitFor();
+    await page.locator(".statusbar").getByText(/tgbridge: not logged in/).waitFor();
   });
 });

@@ -76,7 +76,7 @@ describe("tgbridge in a real VS Code, talking to the loopback Telegram server", 
     page.setDefaultTimeout(STEP_TIMEOUT);
     await page.goto(server.url);
     await page.locator(".monaco-workbench").waitFor();
-    await statusBar(/tgbridge: not configured/).waitFor();
+    await statusBar(/tgbridge: not logged in/).waitFor();
     await shot("workbench-loaded");
   });
 

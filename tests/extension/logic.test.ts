@@ -94,7 +94,7 @@ describe("status bar text", () => {
   it("says the connection state, with the wait when waiting", () => {
     assert.equal(
       statusBarText({ kind: "running", status: status({ state: "not configured", detail: "", waitSeconds: null }) }),
-      "$(circle-slash) tgbridge: not configured",
+      "$(circle-slash) tgbridge: not logged in",
     );
     assert.equal(
       statusBarText({ kind: "running", status: status({ state: "waiting", detail: "", waitSeconds: 12 }) }),

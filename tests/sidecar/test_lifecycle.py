@@ -44,7 +44,11 @@ async def test_initialize_announces_name_code_action_and_command() -> None:
     capabilities = result.capabilities
     assert capabilities.code_action_provider
     assert capabilities.execute_command_provider is not None
-    assert list(capabilities.execute_command_provider.commands) == ["tgbridge.sendSelection"]
+    assert list(capabilities.execute_command_provider.commands) == [
+        "tgbridge.sendSelection",
+        "tgbridge.sendFile",
+        "tgbridge.sendDiagnostic",
+    ]
     await client.shutdown_session()
     await client.stop()
 

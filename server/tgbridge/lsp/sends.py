@@ -15,6 +15,9 @@ from tgbridge.protocol import CodeSelection, FileToSend, Model, Range, SendParam
 CONTEXT_LINES = 3
 # A diagnostic's message is cut here: the code around it is what the phone needs most.
 MESSAGE_LIMIT = 2000
+# Marks the diagnostic's own lines among those around it.
+MARK = ">"
+EOL = "\r\n"
 SEVERITIES = {1: "🔴 Error", 2: "🟡 Warning", 3: "🔵 Info", 4: "💡 Hint"}
 
 
@@ -94,7 +97,7 @@ def diagnostic_send(
     stop = min(len(lines), last + CONTEXT_LINES + 1)
     width = len(str(stop))
     shown = [
-        f"{'›' if first <= n <= last else ' '} {n + 1:>{width}}  {lines[n].rstrip(chr(13) + chr(10))}"
+        f"{MARK if first <= n <= last else ' '} {n + 1:>{width}}  {lines[n].rstrip(EOL)}"
         for n in range(start, stop)
     ]
     severity = SEVERITIES.get(diagnostic.severity or 0, "Problem")
@@ -122,7 +125,9 @@ def _lines_of(range_: Range) -> tuple[int, int]:
 
 def _pre(text: str, language: str = "") -> str:
     """A Markdown code block: nothing inside is read as formatting."""
-    return f"```{_inline(language)}\n{text.replace('```', "'''")}\n```"
+    fence = "`" * 3
+    body = text.replace(fence, "'" * 3)
+    return f"{fence}{_inline(language)}\n{body}\n{fence}"
 
 
 def _inline(text: str) -> str:
