@@ -14,6 +14,9 @@ from pydantic.alias_generators import to_camel
 
 from tgbridge.errors import ErrorCode
 from tgbridge.methods import (
+    AGENT_ASK,
+    AGENT_NOTIFY,
+    AGENT_WAIT,
     ASK_LOGIN,
     CANCEL,
     CHATS,
@@ -338,7 +341,7 @@ COMMANDS: dict[str, type[Model]] = {
 
 # Raised when a message on the socket changes meaning; a window and a hub of different
 # versions say so instead of misunderstanding each other.
-HUB_PROTOCOL_VERSION = 1
+HUB_PROTOCOL_VERSION = 2  # 2: attach carries the phone settings; agent requests
 
 
 class AttachParams(Model):
@@ -365,8 +368,60 @@ class ChooseWorkspaceParams(Model):
     uri: str | None
 
 
+AskKind = Literal["approval", "question", "continue"]
+AskOutcome = Literal[
+    "allow",  # approved (also by an "always allow" rule or button)
+    "deny",  # refused (by the phone, or a blocked pattern at once)
+    "answer",  # a question answered (an option, or a reply's text)
+    "present",  # the owner is not away: the agent's own prompt decides
+    "timeout",  # nobody answered in time: the agent's own prompt decides
+    "pending",  # still waiting; agent/wait resumes it (long waits, MCP)
+    "not_paired",  # no paired phone, or not logged in as a bot
+]
+
+
+class AgentAskParams(Model):
+    """An agent waits for a human: approve a command or tool call, answer a question, or
+    give the next instruction when it stopped. `key` is bound to the agent's own call:
+    asking again with the same key is the same request (a retried hook asks once)."""
+
+    key: str
+    agent: str  # "claude", "cursor", "codex", "vscode", "mcp", "cli"
+    kind: AskKind
+    title: str
+    details: str = ""
+    command: str | None = None  # the shell command or tool call, for the owner's rules
+    options: list[str] = []
+    workspace: str = ""
+    timeout_seconds: float = 600
+    wait_seconds: float | None = None  # answer "pending" after this long (<= timeout)
+    only_if_away: bool = True  # when the owner is at the editor, answer "present" at once
+
+
+class AgentAnswer(Model):
+    id: str
+    outcome: AskOutcome
+    text: str | None = None  # the option chosen, or the reply's text
+    by: str | None = None  # who answered on the phone
+    detail: str = ""
+
+
+class AgentWaitParams(Model):
+    id: str
+    wait_seconds: float
+
+
+class AgentNotifyParams(Model):
+    agent: str
+    text: str
+    workspace: str = ""
+
+
 HUB_REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
     HUB_ATTACH: (AttachParams, AttachResult),
     HUB_STOP: (StatusParams, EmptyResult),
     HUB_CHOOSE_WORKSPACE: (ChooseWorkspaceParams, EmptyResult),
+    AGENT_ASK: (AgentAskParams, AgentAnswer),
+    AGENT_WAIT: (AgentWaitParams, AgentAnswer),
+    AGENT_NOTIFY: (AgentNotifyParams, SendResult),
 }

@@ -59,6 +59,16 @@ class NotifyRules(BaseModel):
     max_per_minute: int = Field(default=4, ge=1, le=60)
 
 
+class AgentRules(BaseModel):
+    """`tgbridge.agentRules`: commands an agent may never run (on top of the built-in
+    blocked-command guard) and commands it may always run; shell-style patterns."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    deny: list[str] = Field(default_factory=list)
+    allow: list[str] = Field(default_factory=list)
+
+
 class PhoneSettings(BaseModel):
     """The settings the phone side works by (application scope: a repository cannot set
     them); the latest window's reach the running hub."""
@@ -68,6 +78,7 @@ class PhoneSettings(BaseModel):
     tasks: list[TaskSpec] = Field(default_factory=list)
     deny_globs: list[str] = Field(default_factory=list)
     notify: NotifyRules = Field(default_factory=NotifyRules)
+    agent_rules: AgentRules = Field(default_factory=AgentRules)
 
 
 class Settings(BaseSettings):
@@ -87,9 +98,15 @@ class Settings(BaseSettings):
     tasks: TaskList = Field(default_factory=list)
     deny_globs: list[str] = Field(default_factory=list)
     notify: NotifyRules = Field(default_factory=NotifyRules)
+    agent_rules: AgentRules = Field(default_factory=AgentRules)
 
     def phone(self) -> PhoneSettings:
-        return PhoneSettings(tasks=self.tasks, deny_globs=self.deny_globs, notify=self.notify)
+        return PhoneSettings(
+            tasks=self.tasks,
+            deny_globs=self.deny_globs,
+            notify=self.notify,
+            agent_rules=self.agent_rules,
+        )
 
 
 def editor_name(field: str) -> str:

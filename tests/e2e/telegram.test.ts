@@ -1,7 +1,10 @@
-// The real-editor test against the loopback Telegram server: the packaged .vsix in
-// code-server, driven in Chromium, logs in as a bot, sends a selection to the phone user,
-// reconnects from SecretStorage after a window reload and logs out. Screenshots of each
-// step go to $TGBRIDGE_SCREENSHOTS, named telegram-NN-*.png.
+// The real-editor test against the loopback Telegram server (its HTTP control is the
+// phone): the packaged .vsix in code-server, driven in Chromium, logs in as a bot, pairs
+// the phone, shows the phone's message in the Chat view (with a badge while the view is
+// hidden), replies from the Chat view, sends a selection with the quick fix, searches the
+// history, shows a flood wait counting down, a dropped connection coming back and a
+// failed send retried, reconnects from SecretStorage after a window reload and logs out.
+// Screenshots of each step go to $TGBRIDGE_SCREENSHOTS, named telegram-NN-*.png.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,8 +17,12 @@ import { startLoopbackServer, type LoopbackServer } from "./telegramServer";
 import {
   QUIET_SETTINGS,
   STEP_TIMEOUT,
+  activityBarItem,
+  chatFrame,
+  frameWith,
   launchChromium,
   openQuickFixMenu,
+  recordStatusBar,
   repoRoot,
   required,
   runCommand,
@@ -26,8 +33,17 @@ import {
 const API_ID = "12345";
 const API_HASH = "0123456789abcdef0123456789abcdef";
 const MARKER = "tgbridge_e2e_marker";
+/** A word only the phone's first message holds (the history search looks for it). */
+const PHONE_WORD = "quokka";
+const PHONE_TEXT = `Hello from the phone, ${PHONE_WORD} here`;
+const REPLY_TEXT = "A reply typed in the Chat view";
+const FLOOD_TEXT = "Sent after a flood wait";
+const RETRY_TEXT = "Sent again with Retry";
+/** Long enough to be seen counting down, short enough for the suite (Telethon retries
+ * a wait of 3 s or less by itself, so more). */
+const FLOOD_SECONDS = 6;
 
-describe("tgbridge in a real VS Code, talking to the loopback Telegram server", { timeout: 3 * 60_000 }, () => {
+describe("tgbridge in a real VS Code, talking to the loopback Telegram server", { timeout: 4 * 60_000 }, () => {
   let telegram: LoopbackServer | undefined;
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
@@ -35,6 +51,8 @@ describe("tgbridge in a real VS Code, talking to the loopback Telegram server", 
   let step = 0;
   let folder = "";
   let stateDir = "";
+  /** The phone's first message (its id in the phone's chat). */
+  let phoneMessageId = 0;
 
   const shot = async (name: string): Promise<void> => {
     step += 1;
@@ -42,6 +60,13 @@ describe("tgbridge in a real VS Code, talking to the loopback Telegram server", 
   };
   const statusBar = (text: RegExp) => page.locator(".statusbar").getByText(text);
   const toast = (text: RegExp) => page.locator(".notifications-toasts").getByText(text);
+  /** Types `text` in the Chat view's composer and sends it with Enter. */
+  const compose = async (text: string, before?: () => Promise<void>): Promise<void> => {
+    const composer = (await chatFrame(page)).locator('[data-testid="chat-composer"]');
+    await composer.fill(text);
+    if (before) await before();
+    await composer.press("Enter");
+  };
   /** A test body that leaves a screenshot of the page when it fails. */
   const guarded = (name: string, body: () => Promise<void>) => async (): Promise<void> => {
     try {
@@ -116,6 +141,60 @@ describe("tgbridge in a real VS Code, talking to the loopback Telegram server", 
     await shot("logged-in-online");
   }));
 
+  it("pairs the phone: the code and QR in the Chat view, /start <code> from the phone", guarded("pair", async () => {
+    const after = await telegram!.lastMessageId();
+    await runCommand(page, "tgbridge: Pair Phone");
+    const frame = await frameWith(page, '[data-testid="pairing-code"]');
+    const code = frame.locator('[data-testid="pairing-code"]');
+    await code.waitFor();
+    await frame.locator('[data-testid="pairing-qr"] svg').waitFor();
+    const value = (await code.textContent())?.trim() ?? "";
+    assert.match(value, /^\S{4,}$/);
+    await shot("pairing-code-and-qr");
+
+    await telegram!.send(`/start ${value}`);
+    const welcome = await telegram!.waitForMessage(after, (message) => /Paired/.test(message.text), STEP_TIMEOUT);
+    assert.match(welcome.text, /owner/);
+    await shot("paired");
+  }));
+
+  it("shows the phone's message in the Chat view, with a badge while the view is hidden", guarded("phone-message", async () => {
+    // The Chat view (shown by Pair Phone) goes out of sight behind the Explorer.
+    await runCommand(page, "View: Show Explorer");
+    await page.locator(".sidebar .title-label", { hasText: /explorer/i }).waitFor();
+    const badge = activityBarItem(page).locator(".badge .badge-content");
+    await badge.waitFor({ state: "hidden" });
+
+    phoneMessageId = await telegram!.send(PHONE_TEXT);
+    await badge.filter({ hasText: /^1$/ }).waitFor();
+    await shot("unread-badge");
+
+    await runCommand(page, "tgbridge: Open Chat");
+    const frame = await chatFrame(page);
+    const message = frame.locator('[data-testid="chat-message"]', { hasText: PHONE_TEXT });
+    await message.waitFor();
+    // Seen now: the badge goes.
+    await badge.waitFor({ state: "hidden" });
+    await shot("phone-message-in-chat");
+  }));
+
+  it("sends a reply typed in the Chat view as a reply to the phone's message", guarded("reply", async () => {
+    const after = await telegram!.lastMessageId();
+    const frame = await chatFrame(page);
+    const message = frame.locator('[data-testid="chat-message"]', { hasText: PHONE_TEXT });
+    await message.hover();
+    await message.locator('[data-testid="chat-reply"]').click();
+    await frame.locator('[data-testid="reply-target"]', { hasText: PHONE_WORD }).waitFor();
+    await compose(REPLY_TEXT, () => shot("reply-typed"));
+
+    const received = await telegram!.waitForMessage(after, (m) => m.text === REPLY_TEXT, STEP_TIMEOUT);
+    assert.equal(received.reply_to, phoneMessageId);
+    // In the Chat view too, under a quote of the phone's message.
+    await frame.locator('[data-testid="chat-message"]', { hasText: REPLY_TEXT }).locator('[data-testid="reply-quote"]', { hasText: PHONE_WORD }).waitFor();
+    await frame.locator('[data-testid="reply-target"]').waitFor({ state: "hidden" });
+    await shot("reply-delivered");
+  }));
+
   it("sends a selection to the phone user with the quick fix", guarded("send-selection", async () => {
     const after = await telegram!.lastMessageId();
     await runCommand(page, "Go to File", "marker.py");
@@ -137,9 +216,92 @@ describe("tgbridge in a real VS Code, talking to the loopback Telegram server", 
     await shot("selection-sent");
   }));
 
-  // The extension does not show incoming messages yet: the sidecar sends `tgbridge/message`
-  // but neither chatView.ts nor media/chat.js renders it.
-  it.todo("shows a message the phone user sends in the Chat view");
+  it("finds an older message with the Chat view's history search", guarded("search", async () => {
+    const frame = await chatFrame(page);
+    const search = frame.locator('[data-testid="chat-search"]');
+    await search.fill(PHONE_WORD);
+    await search.press("Enter");
+    const result = frame.locator('[data-testid="search-result"]', { hasText: PHONE_TEXT });
+    await result.waitFor();
+    assert.equal(await frame.locator('[data-testid="search-result"]').count(), 1, "only the phone's first message holds the word");
+    assert.equal(await result.getAttribute("data-message-id"), await frame.locator('[data-testid="chat-message"]', { hasText: PHONE_TEXT }).getAttribute("data-message-id"));
+    await shot("search-found");
+    await search.press("Escape");
+    await frame.locator('[data-testid="search-results"]').waitFor({ state: "hidden" });
+  }));
+
+  it("shows a flood wait counting down on the queued message and in the status bar", guarded("flood-wait", async () => {
+    const after = await telegram!.lastMessageId();
+    await telegram!.floodWait(FLOOD_SECONDS);
+    await compose(FLOOD_TEXT);
+    const frame = await chatFrame(page);
+    const waiting = frame.locator('[data-testid="outbox-item"][data-state="waiting"]', { hasText: FLOOD_TEXT });
+    await waiting.waitFor();
+    assert.match((await waiting.textContent()) ?? "", /next send in [1-6] s/);
+    await statusBar(/tgbridge: waiting [1-6] s/).waitFor();
+    await shot("flood-wait-countdown");
+    // The countdown moves on.
+    const first = Number(/waiting (\d+) s/.exec((await statusBar(/tgbridge: waiting/).textContent()) ?? "")?.[1]);
+    await statusBar(new RegExp(`tgbridge: waiting ${first - 1} s`)).waitFor();
+
+    await telegram!.waitForMessage(after, (m) => m.text === FLOOD_TEXT, (FLOOD_SECONDS + 30) * 1000);
+    await frame.locator('[data-testid="outbox-item"]', { hasText: FLOOD_TEXT }).waitFor({ state: "detached" });
+    await frame.locator('[data-testid="chat-message"]', { hasText: FLOOD_TEXT }).waitFor();
+    await statusBar(/tgbridge: online$/).waitFor();
+    await shot("flood-wait-over");
+  }));
+
+  it("shows the connection lost when the server drops it, and online again after", guarded("drop", async () => {
+    await statusBar(/tgbridge: online$/).waitFor();
+    const seen = await recordStatusBar(page);
+    assert.ok((await telegram!.drop()) >= 1, "the server had no connection to drop");
+    await page.waitForFunction(
+      () => (window as unknown as { tgbridgeStatusTexts: string[] }).tgbridgeStatusTexts.some((text) => /tgbridge: (offline|connecting)/.test(text)),
+      undefined,
+      { timeout: STEP_TIMEOUT },
+    );
+    await shot("connection-dropped");
+    await page.waitForFunction(
+      () => {
+        const texts = (window as unknown as { tgbridgeStatusTexts: string[] }).tgbridgeStatusTexts;
+        const lost = texts.findIndex((text) => /tgbridge: (offline|connecting)/.test(text));
+        return lost >= 0 && texts.slice(lost + 1).some((text) => /tgbridge: online/.test(text));
+      },
+      undefined,
+      { timeout: STEP_TIMEOUT },
+    );
+    await statusBar(/tgbridge: online$/).waitFor();
+    const texts = (await seen()).map((text) => /tgbridge: [a-z ]+/.exec(text)?.[0]).filter(Boolean);
+    assert.ok(texts.length >= 3, `status bar went ${JSON.stringify(texts)}`);
+    await shot("reconnected-online");
+  }));
+
+  it("sends a failed message once when Retry is pressed", guarded("retry", async () => {
+    const after = await telegram!.lastMessageId();
+    await telegram!.fail("messages.SendMessage", "CHAT_WRITE_FORBIDDEN", 403);
+    await compose(RETRY_TEXT);
+    const frame = await chatFrame(page);
+    const failed = frame.locator('[data-testid="outbox-item"][data-state="failed"]', { hasText: RETRY_TEXT });
+    await failed.waitFor();
+    assert.match((await failed.textContent()) ?? "", /Not sent/);
+    await statusBar(/tgbridge: online · 1 failed/).waitFor();
+    await shot("send-failed");
+    assert.equal((await telegram!.messages(after)).some((m) => m.text === RETRY_TEXT), false, "the refused send reached the phone");
+
+    await failed.locator('[data-testid="outbox-retry"]').click();
+    await telegram!.waitForMessage(after, (m) => m.text === RETRY_TEXT, STEP_TIMEOUT);
+    await frame.locator('[data-testid="outbox-item"]', { hasText: RETRY_TEXT }).waitFor({ state: "detached" });
+    await frame.locator('[data-testid="chat-message"]', { hasText: RETRY_TEXT }).waitFor();
+    await statusBar(/tgbridge: online$/).waitFor();
+    // Nothing else was on its way: one copy, now and after a last message that follows it.
+    const marker = "After the retry";
+    await compose(marker);
+    await telegram!.waitForMessage(after, (m) => m.text === marker, STEP_TIMEOUT);
+    const copies = (await telegram!.messages(after)).filter((m) => m.text === RETRY_TEXT);
+    assert.equal(copies.length, 1, `the phone got ${copies.length} copies`);
+    await shot("retried-once");
+  }));
+
 
   it("reconnects after a window reload with the session from SecretStorage", guarded("reload", async () => {
     const [before] = await waitUntil(() => one(sidecarPids(server!.extensionsDir)));

@@ -28,12 +28,20 @@ export interface LoopbackServer {
   info: LoopbackInfo;
   /** Everything the server wrote to stderr so far, for failure messages. */
   stderr(): string;
-  /** The phone user sends `text` to the bot; the message's id. */
-  send(text: string): Promise<number>;
+  /** The phone user sends `text` to the bot (as a reply to `replyTo`); the message's id. */
+  send(text: string, replyTo?: number): Promise<number>;
+  /** What the bot sent the phone user after message `after`. */
+  messages(after?: number): Promise<PhoneMessage[]>;
   /** Long-polls until a message after `after` satisfies `match`; fails after `timeoutMs`. */
   waitForMessage(after: number, match: (message: PhoneMessage) => boolean, timeoutMs?: number): Promise<PhoneMessage>;
   /** The id of the newest message the phone user has got, 0 if none. */
   lastMessageId(): Promise<number>;
+  /** The next sendMessage/sendMedia is answered FLOOD_WAIT_`seconds`. */
+  floodWait(seconds: number): Promise<void>;
+  /** The next `times` requests of `method` ("messages.SendMessage") get the rpc_error. */
+  fail(method: string, error: string, code: number, times?: number): Promise<void>;
+  /** Drops every MTProto connection; how many it dropped. */
+  drop(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -52,12 +60,17 @@ export async function startLoopbackServer(repoRoot: string, timeoutMs = 60_000):
     return {
       info,
       stderr: () => stderr,
-      send: async (text) => ((await control(info, "POST", "/send", { text })) as { id: number }).id,
+      send: async (text, replyTo) =>
+        ((await control(info, "POST", "/send", replyTo === undefined ? { text } : { text, reply_to: replyTo })) as { id: number }).id,
+      messages: async (after = 0) => (await control(info, "GET", `/messages?after=${after}`)) as PhoneMessage[],
       waitForMessage: (after, match, timeout) => waitForMessage(info, after, match, timeout ?? timeoutMs),
       lastMessageId: async () => {
         const messages = (await control(info, "GET", "/messages?after=0")) as PhoneMessage[];
         return Math.max(0, ...messages.map((message) => message.id));
       },
+      floodWait: async (seconds) => void (await control(info, "POST", "/flood_wait", { seconds })),
+      fail: async (method, error, code, times = 1) => void (await control(info, "POST", "/fail", { method, error, code, times })),
+      drop: async () => ((await control(info, "POST", "/drop", {})) as { dropped: number }).dropped,
       stop: () => stopProcess(child),
     };
   } catch (error) {

@@ -1,6 +1,6 @@
 // Shared by the real-editor tests: where things are, the browser, and driving the
 // workbench the way a person would (palette, webview frames).
-import { chromium, type Browser, type Frame, type Page } from "playwright-core";
+import { chromium, type Browser, type Frame, type Locator, type Page } from "playwright-core";
 import * as path from "node:path";
 
 /** The bundles run from out/tests/e2e/, three levels under the repository. */
@@ -62,6 +62,34 @@ export async function frameWith(page: Page, selector: string): Promise<Frame> {
     await page.waitForEvent("framenavigated", { timeout: 1000 }).catch(() => undefined);
   }
   throw new Error(`no frame shows ${selector}`);
+}
+
+/** The Chat view's page (its frame is new each time the view is shown again). */
+export function chatFrame(page: Page): Promise<Frame> {
+  return frameWith(page, '[data-testid="chat-composer"]');
+}
+
+/** The activity bar's tgbridge icon (its badge counts unread messages while the view is
+ * hidden). */
+export function activityBarItem(page: Page): Locator {
+  return page.locator(".activitybar .action-item", { has: page.locator('[aria-label^="tgbridge"]') }).first();
+}
+
+/** Records every text the status bar shows from now on (a state that lasts a moment, like
+ * "offline" during a reconnect, is seen even if it is gone before anyone looks). */
+export async function recordStatusBar(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const bar = document.querySelector(".statusbar");
+    const seen: string[] = [];
+    const record = (): void => {
+      const text = bar?.textContent ?? "";
+      if (seen[seen.length - 1] !== text) seen.push(text);
+    };
+    record();
+    new MutationObserver(record).observe(bar ?? document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    (window as unknown as { tgbridgeStatusTexts: string[] }).tgbridgeStatusTexts = seen;
+  });
+  return () => page.evaluate(() => (window as unknown as { tgbridgeStatusTexts: string[] }).tgbridgeStatusTexts.slice());
 }
 
 /** Opens the quick-fix menu (Ctrl+.) on the editor's current selection of `length`

@@ -20,6 +20,7 @@ from tests.telegram_server import TelegramServer
 from tgbridge.errors import BridgeError
 from tgbridge.hub.rpc import RpcConnection
 from tgbridge.hub.socket import connect as connect_to_hub
+from tgbridge.protocol import HUB_PROTOCOL_VERSION
 
 NEW_HUB_WITHIN = 2.0
 
@@ -52,7 +53,8 @@ async def hub_control(state_dir: Path) -> AsyncIterator[RpcConnection]:
     running = asyncio.create_task(connection.run())
     try:
         await connection.request(
-            "hub/attach", {"protocolVersion": 1, "kind": "cli", "name": "test"}
+            "hub/attach",
+            {"protocolVersion": HUB_PROTOCOL_VERSION, "kind": "cli", "name": "test"},
         )
         yield connection
     finally:

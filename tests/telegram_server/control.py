@@ -49,6 +49,9 @@ GET  /login_code                                           the last login code -
 POST /drop                                                 drop every MTProto connection
 POST /flood_wait  {"seconds": N}                           next sendMessage/sendMedia gets
                                                            FLOOD_WAIT_N
+POST /fail        {"method": "messages.SendMessage",       the next N (default 1) such
+                   "error": "CHAT_WRITE_FORBIDDEN",        requests get that rpc_error
+                   "code": 403, "times": 1}
 GET  /                                                     this help
 """
 
@@ -132,6 +135,7 @@ class Control:
             ("GET", "/login_code"): self._login_code,
             ("POST", "/drop"): self._drop,
             ("POST", "/flood_wait"): self._flood_wait,
+            ("POST", "/fail"): self._fail,
         }
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -341,6 +345,17 @@ class Control:
         )
         return 200, {"seconds": seconds}
 
+    async def _fail(self, request: Request) -> Reply:
+        body = request.json()
+        method = _field(body, "method", str)
+        error = _field(body, "error", str)
+        code = _field(body, "code", int, required=False) or 400
+        times = _field(body, "times", int, required=False) or 1
+        if times < 1:
+            raise HttpError(400, "times must be at least 1")
+        self.server.faults.answer_error(_request_type(method), code, error, times=times)
+        return 200, {"method": method, "error": error, "code": code, "times": times}
+
     # ---- messages as JSON --------------------------------------------------------------
 
     def _from_bot(self, after: int) -> list[dict[str, Any]]:
@@ -376,6 +391,16 @@ class Control:
             None,
         )
         return {"name": name, "size": getattr(item, "size", None)}
+
+
+def _request_type(method: str) -> type:
+    """ "messages.SendMessage" -> functions.messages.SendMessageRequest."""
+    namespace, _, name = method.rpartition(".")
+    module = getattr(functions, namespace, None) if namespace else functions
+    kind = getattr(module, f"{name}Request", None) if module is not None else None
+    if not isinstance(kind, type):
+        raise HttpError(400, f"no such method: {method!r}")
+    return kind
 
 
 def _button_data(button: Any) -> str | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tgbridge.bot import strangers
+from tgbridge.bot.asks import Asks
 from tgbridge.bot.commands.run import Running
 from tgbridge.bot.hub_view import HubView
 from tgbridge.bot.notify import Notifier
@@ -62,6 +63,7 @@ class PhoneBot:
         self.preferences = Preferences(service.db)
         self.notifier = Notifier(self, clock=clock)
         self.runs: dict[str, Running] = {}
+        self.asks = Asks(self)
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -78,7 +80,10 @@ class PhoneBot:
                 return "command" if self.is_command(incoming) else "store"
             return "store" if self.access.role_of(sender) is not None else "drop"
         if self.access.role_of(sender) is not None:
-            return "command" if self.is_command(incoming, account) else "store"
+            if self.is_command(incoming, account):
+                return "command"
+            self.asks.replied(incoming)  # a reply to an agent waiting for its next prompt
+            return "store"
         if incoming.private:
             strangers.arrived(self, incoming)
         elif self.is_command(incoming, account):  # group chatter is not audited, commands are
@@ -300,6 +305,7 @@ class PhoneBot:
             logger.error("a phone task failed", exc_info=task.exception())
 
     async def stop(self) -> None:
+        self.asks.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -24,12 +24,16 @@ from tgbridge import __version__
 from tgbridge.bot.commands import build_registry
 from tgbridge.bot.hub_view import HubView, WindowInfo
 from tgbridge.bot.phone import PhoneBot
+from tgbridge.bot.text import Text
 from tgbridge.errors import BridgeError
 from tgbridge.hub.lock import HubLock
 from tgbridge.hub.router import Router, Window, folder_path
 from tgbridge.hub.rpc import RpcConnection
 from tgbridge.hub.socket import serve
 from tgbridge.methods import (
+    AGENT_ASK,
+    AGENT_NOTIFY,
+    AGENT_WAIT,
     ASK_LOGIN,
     CANCEL,
     CHATS,
@@ -52,6 +56,9 @@ from tgbridge.methods import (
 )
 from tgbridge.protocol import (
     HUB_PROTOCOL_VERSION,
+    AgentAskParams,
+    AgentNotifyParams,
+    AgentWaitParams,
     AskLoginParams,
     AskLoginResult,
     AttachParams,
@@ -332,6 +339,26 @@ class Hub:
             attached()
             return self._service.cancel(SendIdParams.model_validate(params).send_id).to_wire()
 
+        async def agent_ask(params: dict[str, Any]) -> Any:
+            attached()
+            return (await self._bot.asks.ask(AgentAskParams.model_validate(params))).to_wire()
+
+        async def agent_wait(params: dict[str, Any]) -> Any:
+            attached()
+            wait = AgentWaitParams.model_validate(params)
+            return (await self._bot.asks.wait(wait.id, wait.wait_seconds)).to_wire()
+
+        async def agent_notify(params: dict[str, Any]) -> Any:
+            attached()
+            note = AgentNotifyParams.model_validate(params)
+            where = f" in {note.workspace}" if note.workspace else ""
+            send_id = await self._bot.tell_owner(
+                Text().bold(f"{note.agent}{where}").line(":").plain(note.text).part()
+            )
+            if send_id is None:
+                raise BridgeError("not_logged_in", "No phone is paired (tgbridge: Pair Phone).")
+            return SendResult(send_id=send_id).to_wire()
+
         async def stop(params: dict[str, Any]) -> Any:
             asyncio.get_running_loop().call_soon(self.stop)
             return {}
@@ -347,6 +374,9 @@ class Hub:
             (PAIR_PHONE, pair_phone),
             (EDITOR_EVENT, editor_event),
             (CHATS, chats),
+            (AGENT_ASK, agent_ask),
+            (AGENT_WAIT, agent_wait),
+            (AGENT_NOTIFY, agent_notify),
             (OUTBOX, outbox),
             (RETRY, retry),
             (CANCEL, cancel),

@@ -6,9 +6,18 @@ from tgbridge.bot.registry import Registry
 
 
 def build_registry() -> Registry:
-    from tgbridge.bot.commands import admin, basics, files, git, history, run, workspace
+    from tgbridge.bot.commands import (
+        admin,
+        agents,
+        basics,
+        files,
+        git,
+        history,
+        run,
+        workspace,
+    )
 
     registry = Registry()
-    for module in (basics, workspace, git, files, run, history, admin):
+    for module in (basics, workspace, git, files, run, history, agents, admin):
         module.register(registry)
     return registry

@@ -1,0 +1,41 @@
+"""/away, /back and /agents: whether agents' questions come to the phone, and who waits;
+and the buttons that answer an agent."""
+
+from __future__ import annotations
+
+import time
+
+from tgbridge.bot.registry import Registry
+from tgbridge.bot.request import PressRequest, Request
+from tgbridge.bot.text import Text
+
+
+def register(registry: Registry) -> None:
+    @registry.command("away", "collaborator", "Send the agents' questions to the phone")
+    async def away(request: Request) -> None:
+        request.bot.asks.set_away(True)
+        text = Text().plain("Away: agents' permission requests and questions come here. ")
+        await request.reply(text.plain("/back when you are at the editor again.").part())
+
+    @registry.command("back", "collaborator", "Agents ask in the editor again")
+    async def back(request: Request) -> None:
+        request.bot.asks.set_away(False)
+        await request.reply(Text().plain("Back: the agents ask in the editor again.").part())
+
+    @registry.command("agents", "viewer", "The agents waiting for an answer")
+    async def agents(request: Request) -> None:
+        waiting = request.bot.asks.waiting()
+        mode = "away (questions come here)" if request.bot.asks.away else "at the editor"
+        text = Text().plain("You are ").bold(mode).line(".")
+        if not waiting:
+            text.plain("No agent is waiting.")
+        for ask in waiting:
+            params = ask.params
+            since = int(time.time() - ask.asked_at)
+            where = f" in {params.workspace}" if params.workspace else ""
+            text.line(f"• {params.agent}{where}: {params.title[:100]} (waiting {since} s)")
+        await request.reply(text.part())
+
+    @registry.action("agent.answer", "collaborator")
+    async def answer(press: PressRequest) -> str:
+        return await press.bot.asks.pressed(press)

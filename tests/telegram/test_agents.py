@@ -1,0 +1,155 @@
+"""Agents waiting for a human, through the hub and the loopback phone: the owner's rules
+first, the phone when away, answers that cannot be replayed, and hand-back to the agent's
+own prompt when nobody answers."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from telethon.tl import types
+
+from tests.telegram.harness import Sidecar, World, online_bot
+from tests.telegram.test_hub import hub_control
+from tests.telegram.test_phone_security import buttons
+
+
+def bot_messages(world: World) -> list[types.Message]:
+    return world.server.phone(world.user).received(world.bot)
+
+
+async def next_from_bot(world: World, after: int) -> types.Message:
+    phone = world.server.phone(world.user)
+    return (await phone.wait_messages(after + 1, sender=world.bot))[after]
+
+
+async def current_text(world: World, message: types.Message, fragment: str) -> str:
+    account = world.server.phone(world.user).account
+
+    def edited() -> str | None:
+        text: str = account.messages[message.id].message
+        return text if fragment in text else None
+
+    return await world.server.wait_until(edited, within=30)
+
+
+def ask(key: str, **fields: Any) -> dict[str, Any]:
+    return {"key": key, "agent": "claude", "kind": "approval", "title": "Run a command", **fields}
+
+
+async def test_away_approvals_come_to_the_phone_once_and_rules_come_first(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    await online_bot(world, sidecars, state)
+    phone = world.server.phone(world.user)
+    async with hub_control(state) as hub:
+        # At the editor: the agent's own prompt decides.
+        present = await hub.request("agent/ask", ask("k0", command="npm test"))
+        assert present["outcome"] == "present"
+        # A blocked command is denied at once, away or not, without asking anyone.
+        count = len(bot_messages(world))
+        blocked = await hub.request("agent/ask", ask("k1", command="rm -rf / --no-preserve-root"))
+        assert blocked["outcome"] == "deny" and "Blocked" in blocked["detail"]
+        blocked = await hub.request("agent/ask", ask("k2", command="git push --force origin main"))
+        assert blocked["outcome"] == "deny"
+
+        phone.send(world.bot, "/away")
+        await next_from_bot(world, count)
+        count = len(bot_messages(world))
+        asking = asyncio.create_task(
+            hub.request("agent/ask", ask("k3", command="npm test", workspace="shop"))
+        )
+        question = await next_from_bot(world, count)
+        assert "claude in shop" in question.message and "npm test" in question.message
+        allow = buttons(question)["Allow"]
+        answer = await phone.press(question, allow)
+        assert answer.message == "✔ Allowed by Ann"
+        decided = await asking
+        assert (decided["outcome"], decided["by"]) == ("allow", "Ann")
+        await current_text(world, question, "Allowed by Ann")
+        again = await phone.press(question, allow)
+        assert again.message == "This button was already used."
+        # The same agent call asked again (a retried hook) gets the same answer, unasked.
+        retried = await hub.request("agent/ask", ask("k3", command="npm test", workspace="shop"))
+        assert retried["outcome"] == "allow" and len(bot_messages(world)) == count + 1
+
+        # "Always allow this command": the next time it is allowed without asking.
+        asking = asyncio.create_task(hub.request("agent/ask", ask("k4", command="make lint")))
+        question = await next_from_bot(world, count + 1)
+        await phone.press(question, buttons(question)["Always allow this command"])
+        assert (await asking)["outcome"] == "allow"
+        later = await hub.request("agent/ask", ask("k5", command="make lint"))
+        assert later["outcome"] == "allow" and "rules" in later["detail"]
+
+
+async def test_no_answer_hands_back_and_long_waits_resume(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    await online_bot(world, sidecars, state)
+    phone = world.server.phone(world.user)
+    phone.send(world.bot, "/away")
+    await next_from_bot(world, 0)
+    async with hub_control(state) as hub:
+        count = len(bot_messages(world))
+        timed_out = await hub.request("agent/ask", ask("t1", command="pytest", timeoutSeconds=2))
+        assert timed_out["outcome"] == "timeout"
+        stale = await next_from_bot(world, count)
+        await current_text(world, stale, "stopped waiting")
+
+        # A client that cannot block long gets "pending", then the answer by id.
+        pending = await hub.request(
+            "agent/ask", ask("t2", command="pytest -x", waitSeconds=0.5, timeoutSeconds=120)
+        )
+        assert pending["outcome"] == "pending"
+        question = await next_from_bot(world, count + 1)
+        waiting = asyncio.create_task(
+            hub.request("agent/wait", {"id": pending["id"], "waitSeconds": 30})
+        )
+        await phone.press(question, buttons(question)["Deny"])
+        assert (await waiting)["outcome"] == "deny"
+
+
+async def test_a_reply_continues_a_stopped_agent_and_two_agents_get_their_own_answers(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    await online_bot(world, sidecars, state)
+    phone = world.server.phone(world.user)
+    phone.send(world.bot, "/away")
+    await next_from_bot(world, 0)
+    async with hub_control(state) as hub:
+        count = len(bot_messages(world))
+        stopped = asyncio.create_task(
+            hub.request(
+                "agent/ask",
+                {
+                    "key": "s1",
+                    "agent": "codex",
+                    "kind": "continue",
+                    "title": "Finished the refactor",
+                    "details": "All tests pass.",
+                },
+            )
+        )
+        question = await next_from_bot(world, count)
+        assert "Reply to this message to continue" in question.message
+        phone.reply(question, "now update the changelog")
+        answer = await stopped
+        assert (answer["outcome"], answer["text"]) == ("answer", "now update the changelog")
+
+        count = len(bot_messages(world))
+        one = asyncio.create_task(
+            hub.request("agent/ask", ask("a1", command="make one", workspace="one"))
+        )
+        two = asyncio.create_task(
+            hub.request("agent/ask", ask("a2", command="make two", workspace="two"))
+        )
+        first, second = (await phone.wait_messages(count + 2, sender=world.bot))[count:]
+        by_workspace = {("one" if "in one" in m.message else "two"): m for m in (first, second)}
+        await phone.press(by_workspace["two"], buttons(by_workspace["two"])["Deny"])
+        await phone.press(by_workspace["one"], buttons(by_workspace["one"])["Allow"])
+        assert (await one)["outcome"] == "allow"
+        assert (await two)["outcome"] == "deny"
