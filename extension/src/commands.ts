@@ -2,6 +2,7 @@
 // ("tgbridge.sendFile", "tgbridge.sendDiagnostic") are served by the sidecar
 // (workspace/executeCommand); vscode-languageclient registers them.
 import * as vscode from "vscode";
+import { connectAgents } from "./agents";
 import { ASK_ON_PHONE, type PhoneAsks } from "./askOnPhone";
 import { errorMessage, showErrorWithLogs, showLogs } from "./log";
 import { MUTE_CHOICES, mutedUntilText, type Mute } from "./mute";
@@ -53,6 +54,8 @@ export function registerCommands(sidecar: Sidecar, parts: CommandParts): vscode.
     vscode.commands.registerCommand("tgbridge.logIn", () => sidecar.logIn()),
     vscode.commands.registerCommand("tgbridge.logOut", () => sidecar.logOut()),
     vscode.commands.registerCommand("tgbridge.restartHub", () => sidecar.restartHub()),
+    vscode.commands.registerCommand("tgbridge.connectAgents", () => connectAgents(sidecar, "install")),
+    vscode.commands.registerCommand("tgbridge.disconnectAgents", () => connectAgents(sidecar, "uninstall")),
     vscode.commands.registerCommand("tgbridge.pairPhone", async () => {
       const pairing = await sidecar.call("tgbridge/pairPhone", {});
       if (pairing) await parts.showPairing(pairing);

@@ -144,6 +144,10 @@ export interface MessageStatusParams {
   telegramIds: number[];
 }
 export interface Requests {
+  "tgbridge/agents": {
+    params: AgentsParams;
+    result: AgentsResult;
+  };
   "tgbridge/cancel": {
     params: SendIdParams;
     result: CancelResult;
@@ -196,6 +200,32 @@ export interface Requests {
     params: StatusParams;
     result: StatusResult;
   };
+}
+/**
+ * Connect (install) or disconnect coding agents: their hook and MCP entries.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AgentsParams".
+ */
+export interface AgentsParams {
+  action: "install" | "uninstall";
+  agents: ("claude" | "cursor" | "codex")[];
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AgentsResult".
+ */
+export interface AgentsResult {
+  changes: AgentsChange[];
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AgentsChange".
+ */
+export interface AgentsChange {
+  agent: string;
+  entries: string[];
+  path: string;
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema

@@ -27,6 +27,7 @@ export const USER_ONLY_SETTINGS: ReadonlySet<string> = new Set([
   "tasks",
   "denyGlobs",
   "notify",
+  "agentRules",
 ]);
 
 /** The settings the sidecar receives in initializationOptions. */
@@ -42,6 +43,7 @@ export const SERVER_SETTINGS = [
   "tasks",
   "denyGlobs",
   "notify",
+  "agentRules",
 ] as const;
 
 /** The value that counts for `key`; undefined when none does. */

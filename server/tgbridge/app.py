@@ -25,6 +25,9 @@ from tgbridge.methods import (
 from tgbridge.protocol import (
     HUB_PROTOCOL_VERSION,
     NOTIFICATIONS,
+    AgentsChange,
+    AgentsParams,
+    AgentsResult,
     AskLoginParams,
     AskLoginResult,
     AttachParams,
@@ -153,6 +156,23 @@ class Bridge:
         """A request the hub answers, passed on as it is."""
         wire = params.to_wire() if params is not None else {}
         return result.model_validate(await (await self._hub()).request(method, wire))
+
+    async def agents(self, params: AgentsParams) -> AgentsResult:
+        """Connects or disconnects coding agents, user-level (their config in the home
+        folder), through a launcher that runs this Python with these libraries."""
+        from tgbridge.agents.install import install, launcher, uninstall
+
+        run = launcher(state_dir(self.require_settings()))
+        apply = install if params.action == "install" else uninstall
+        try:
+            changes = apply(list(params.agents), home=Path.home(), run=run)
+        except (ValueError, OSError) as error:
+            raise BridgeError("invalid_params", str(error)) from None
+        return AgentsResult(
+            changes=[
+                AgentsChange(agent=c.agent, path=str(c.path), entries=c.entries) for c in changes
+            ]
+        )
 
     async def pair_phone(self) -> PairPhoneResult:
         return PairPhoneResult.model_validate(await (await self._hub()).request(PAIR_PHONE, {}))

@@ -19,6 +19,7 @@ CHATS = "tgbridge/chats"
 OUTBOX = "tgbridge/outbox"
 RETRY = "tgbridge/retry"
 CANCEL = "tgbridge/cancel"
+AGENTS = "tgbridge/agents"
 # Hub-only (the local socket between the hub and its clients).
 HUB_ATTACH = "hub/attach"
 HUB_STOP = "hub/stop"

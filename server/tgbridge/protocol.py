@@ -17,6 +17,7 @@ from tgbridge.methods import (
     AGENT_ASK,
     AGENT_NOTIFY,
     AGENT_WAIT,
+    AGENTS,
     ASK_LOGIN,
     CANCEL,
     CHATS,
@@ -300,6 +301,23 @@ class CancelResult(Model):
     detail: str
 
 
+class AgentsParams(Model):
+    """Connect (install) or disconnect coding agents: their hook and MCP entries."""
+
+    action: Literal["install", "uninstall"]
+    agents: list[Literal["claude", "cursor", "codex"]]
+
+
+class AgentsChange(Model):
+    agent: str
+    path: str
+    entries: list[str]
+
+
+class AgentsResult(Model):
+    changes: list[AgentsChange]
+
+
 class ErrorData(Model):
     """`data` of every error the sidecar answers."""
 
@@ -321,6 +339,7 @@ REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
     OUTBOX: (StatusParams, OutboxResult),
     RETRY: (SendIdParams, SendResult),
     CANCEL: (SendIdParams, CancelResult),
+    AGENTS: (AgentsParams, AgentsResult),
 }
 NOTIFICATIONS: dict[str, type[Model]] = {
     CONNECTION_CHANGED: ConnectionChangedParams,

@@ -40,8 +40,9 @@ export interface LoopbackServer {
   floodWait(seconds: number): Promise<void>;
   /** The next `times` requests of `method` ("messages.SendMessage") get the rpc_error. */
   fail(method: string, error: string, code: number, times?: number): Promise<void>;
-  /** Drops every MTProto connection; how many it dropped. */
-  drop(): Promise<number>;
+  /** Drops every MTProto connection; how many it dropped. With `holdReconnectSeconds`,
+   * the next connection's first request is held that long (the client stays offline). */
+  drop(holdReconnectSeconds?: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -70,7 +71,8 @@ export async function startLoopbackServer(repoRoot: string, timeoutMs = 60_000):
       },
       floodWait: async (seconds) => void (await control(info, "POST", "/flood_wait", { seconds })),
       fail: async (method, error, code, times = 1) => void (await control(info, "POST", "/fail", { method, error, code, times })),
-      drop: async () => ((await control(info, "POST", "/drop", {})) as { dropped: number }).dropped,
+      drop: async (hold) =>
+        ((await control(info, "POST", "/drop", hold === undefined ? {} : { hold_reconnect: hold })) as { dropped: number }).dropped,
       stop: () => stopProcess(child),
     };
   } catch (error) {

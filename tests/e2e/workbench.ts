@@ -75,23 +75,6 @@ export function activityBarItem(page: Page): Locator {
   return page.locator(".activitybar .action-item", { has: page.locator('[aria-label^="tgbridge"]') }).first();
 }
 
-/** Records every text the status bar shows from now on (a state that lasts a moment, like
- * "offline" during a reconnect, is seen even if it is gone before anyone looks). */
-export async function recordStatusBar(page: Page): Promise<() => Promise<string[]>> {
-  await page.evaluate(() => {
-    const bar = document.querySelector(".statusbar");
-    const seen: string[] = [];
-    const record = (): void => {
-      const text = bar?.textContent ?? "";
-      if (seen[seen.length - 1] !== text) seen.push(text);
-    };
-    record();
-    new MutationObserver(record).observe(bar ?? document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-    (window as unknown as { tgbridgeStatusTexts: string[] }).tgbridgeStatusTexts = seen;
-  });
-  return () => page.evaluate(() => (window as unknown as { tgbridgeStatusTexts: string[] }).tgbridgeStatusTexts.slice());
-}
-
 /** Opens the quick-fix menu (Ctrl+.) on the editor's current selection of `length`
  * characters. The editor asks for code actions by itself a moment after the selection
  * changes and shows the light bulb; a Ctrl+. before that is overridden by that automatic

@@ -46,7 +46,9 @@ GET  /messages?after=N                                     what the bot sent, id
 GET  /wait?after=N&timeout=S                               the same, waiting up to S s
                                                            (default 25, max 60)
 GET  /login_code                                           the last login code -> {"code": ...}
-POST /drop                                                 drop every MTProto connection
+POST /drop        {"hold_reconnect": S}                    drop every MTProto connection;
+                                                           with S, the next connection's
+                                                           first request waits S seconds
 POST /flood_wait  {"seconds": N}                           next sendMessage/sendMedia gets
                                                            FLOOD_WAIT_N
 POST /fail        {"method": "messages.SendMessage",       the next N (default 1) such
@@ -334,6 +336,14 @@ class Control:
         return 200, {"code": code}
 
     async def _drop(self, request: Request) -> Reply:
+        hold = _field(request.json(), "hold_reconnect", int, required=False)
+        if hold is not None:
+            if hold < 0:
+                raise HttpError(400, "hold_reconnect must not be negative")
+            # A fresh connection starts with initConnection(help.getConfig): holding it
+            # keeps the client offline for that long, so the gap can be seen.
+            stall = self.server.faults.stall(functions.help.GetConfigRequest)
+            asyncio.get_running_loop().call_later(hold, stall.release)
         return 200, {"dropped": self.server.drop_connections()}
 
     async def _flood_wait(self, request: Request) -> Reply:

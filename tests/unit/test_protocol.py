@@ -34,6 +34,7 @@ def test_every_method_is_in_the_schema() -> None:
         "tgbridge/outbox",
         "tgbridge/retry",
         "tgbridge/cancel",
+        "tgbridge/agents",
     }
     assert set(schema["properties"]["notifications"]["properties"]) == {
         "tgbridge/connectionChanged",

@@ -12,6 +12,7 @@ from tgbridge.errors import BridgeError
 from tgbridge.lsp.errors import to_rpc_error
 from tgbridge.lsp.server import TgbridgeServer
 from tgbridge.methods import (
+    AGENTS,
     ASK_LOGIN,
     CANCEL,
     CHATS,
@@ -145,6 +146,13 @@ def register(server: TgbridgeServer) -> None:
         from tgbridge.protocol import SendIdParams, SendResult
 
         return await answer(ls.bridge.relay(RETRY, parse(SendIdParams, params), SendResult))
+
+    @server.feature(AGENTS)
+    async def on_agents(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """Writes (or removes) the coding agents' hook and MCP entries for tgbridge."""
+        from tgbridge.protocol import AgentsParams
+
+        return await answer(ls.bridge.agents(parse(AgentsParams, params)))
 
     @server.feature(CANCEL)
     async def on_cancel(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
