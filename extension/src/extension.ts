@@ -1,5 +1,6 @@
 // tgbridge's entry point: builds the parts and wires them together.
 import * as vscode from "vscode";
+import { openAgentChat, showAgentAsk } from "./agentAsks";
 import { PhoneAsks } from "./askOnPhone";
 import { ChatViewProvider } from "./chatView";
 import { registerCommands } from "./commands";
@@ -40,6 +41,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       asks.onStatus(status);
       statusBar.refreshOutbox();
     }),
+    running.onDidAgentAsk((ask) => void showAgentAsk(ask, call)),
+    running.onDidRequestAgentChat((chat) => void openAgentChat(chat)),
     running.onDidReceiveMessage((message) => {
       if (!asks.onMessage(message)) notifier.onMessage(message);
     }),

@@ -79,10 +79,29 @@ export interface ErrorData {
   field: string | null;
 }
 export interface Notifications {
+  "tgbridge/agentAsked": AgentAskedParams;
   "tgbridge/connectionChanged": ConnectionChangedParams;
   "tgbridge/historyGap": HistoryGapParams;
   "tgbridge/message": ChatMessage;
   "tgbridge/messageStatus": MessageStatusParams;
+  "tgbridge/openAgentChat": OpenAgentChatParams;
+}
+/**
+ * An agent waits for a human (the owner is away): the editor may answer too; the
+ * first answer wins, phone or editor.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AgentAskedParams".
+ */
+export interface AgentAskedParams {
+  agent: string;
+  command: string | null;
+  details: string;
+  id: string;
+  kind: "approval" | "question" | "continue";
+  options: string[];
+  title: string;
+  workspace: string;
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -143,10 +162,23 @@ export interface MessageStatusParams {
   state: "queued" | "sent" | "failed";
   telegramIds: number[];
 }
+/**
+ * The phone asks the editor's agent something: open the chat in agent mode.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "OpenAgentChatParams".
+ */
+export interface OpenAgentChatParams {
+  query: string;
+}
 export interface Requests {
   "tgbridge/agents": {
     params: AgentsParams;
     result: AgentsResult;
+  };
+  "tgbridge/answerAgent": {
+    params: AnswerAgentParams;
+    result: AgentAnswer;
   };
   "tgbridge/cancel": {
     params: SendIdParams;
@@ -226,6 +258,26 @@ export interface AgentsChange {
   agent: string;
   entries: string[];
   path: string;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AnswerAgentParams".
+ */
+export interface AnswerAgentParams {
+  choice: "allow" | "deny" | "answer";
+  id: string;
+  text?: string | null;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "AgentAnswer".
+ */
+export interface AgentAnswer {
+  by: string | null;
+  detail: string;
+  id: string;
+  outcome: "allow" | "deny" | "answer" | "present" | "timeout" | "pending" | "not_paired";
+  text: string | null;
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema

@@ -15,10 +15,12 @@ import {
 } from "vscode-languageclient/node";
 import { errorMessage, showErrorWithLogs, showLogs, traceError, traceInfo } from "./log";
 import type {
+  AgentAskedParams,
   ChatMessage,
   ConnectionState,
   EditorEventParams,
   MessageStatusParams,
+  OpenAgentChatParams,
   Requests,
   SendParams,
   SendResult,
@@ -56,6 +58,12 @@ export class Sidecar implements vscode.Disposable {
   private readonly statusEmitter = new vscode.EventEmitter<MessageStatusParams>();
   /** Where a send stands (queued, sent, failed, with why it waits). */
   readonly onDidChangeMessageStatus = this.statusEmitter.event;
+  private readonly agentAskEmitter = new vscode.EventEmitter<AgentAskedParams>();
+  /** A coding agent waits for the (away) owner; the editor may answer it too. */
+  readonly onDidAgentAsk = this.agentAskEmitter.event;
+  private readonly agentChatEmitter = new vscode.EventEmitter<OpenAgentChatParams>();
+  /** The phone asks the editor's agent something (/chat). */
+  readonly onDidRequestAgentChat = this.agentChatEmitter.event;
   state: ViewState = { kind: "starting" };
 
   constructor(
@@ -150,6 +158,8 @@ export class Sidecar implements vscode.Disposable {
     this.client = client;
     onNotification(client, "tgbridge/connectionChanged", ({ connection }) => this.onConnection(connection));
     onNotification(client, "tgbridge/message", (message) => this.messageEmitter.fire(message));
+    onNotification(client, "tgbridge/agentAsked", (ask) => this.agentAskEmitter.fire(ask));
+    onNotification(client, "tgbridge/openAgentChat", (chat) => this.agentChatEmitter.fire(chat));
     onNotification(client, "tgbridge/messageStatus", (status) => {
       this.statusEmitter.fire(status);
       if (status.state === "failed" && status.error === "cancelled") return;
@@ -316,6 +326,8 @@ export class Sidecar implements vscode.Disposable {
     this.ready.giveUp();
     this.stateEmitter.dispose();
     this.messageEmitter.dispose();
+    this.agentAskEmitter.dispose();
+    this.agentChatEmitter.dispose();
     this.statusEmitter.dispose();
   }
 }

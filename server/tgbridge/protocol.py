@@ -15,9 +15,11 @@ from pydantic.alias_generators import to_camel
 from tgbridge.errors import ErrorCode
 from tgbridge.methods import (
     AGENT_ASK,
+    AGENT_ASKED,
     AGENT_NOTIFY,
     AGENT_WAIT,
     AGENTS,
+    ANSWER_AGENT,
     ASK_LOGIN,
     CANCEL,
     CHATS,
@@ -33,6 +35,7 @@ from tgbridge.methods import (
     LOGOUT,
     MESSAGE,
     MESSAGE_STATUS,
+    OPEN_AGENT_CHAT,
     OUTBOX,
     PAIR_PHONE,
     RESTART_HUB,
@@ -318,6 +321,32 @@ class AgentsResult(Model):
     changes: list[AgentsChange]
 
 
+class AgentAskedParams(Model):
+    """An agent waits for a human (the owner is away): the editor may answer too; the
+    first answer wins, phone or editor."""
+
+    id: str
+    agent: str
+    kind: Literal["approval", "question", "continue"]
+    title: str
+    command: str | None = None
+    details: str = ""
+    options: list[str] = []
+    workspace: str = ""
+
+
+class AnswerAgentParams(Model):
+    id: str
+    choice: Literal["allow", "deny", "answer"]
+    text: str | None = None
+
+
+class OpenAgentChatParams(Model):
+    """The phone asks the editor's agent something: open the chat in agent mode."""
+
+    query: str
+
+
 class ErrorData(Model):
     """`data` of every error the sidecar answers."""
 
@@ -346,6 +375,8 @@ NOTIFICATIONS: dict[str, type[Model]] = {
     MESSAGE_STATUS: MessageStatusParams,
     MESSAGE: ChatMessage,
     HISTORY_GAP: HistoryGapParams,
+    AGENT_ASKED: AgentAskedParams,
+    OPEN_AGENT_CHAT: OpenAgentChatParams,
 }
 # Requests the sidecar sends to the editor.
 CLIENT_REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
@@ -444,3 +475,5 @@ HUB_REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
     AGENT_WAIT: (AgentWaitParams, AgentAnswer),
     AGENT_NOTIFY: (AgentNotifyParams, SendResult),
 }
+# The editor answers an agent with the hub's own answer model (defined with the hub's).
+REQUESTS[ANSWER_AGENT] = (AnswerAgentParams, AgentAnswer)

@@ -69,6 +69,8 @@ class Sidecar:
             "tgbridge/messageStatus",
             "tgbridge/message",
             "tgbridge/historyGap",
+            "tgbridge/agentAsked",
+            "tgbridge/openAgentChat",
         ):
             client.feature(method)(self._recorder(method))
         client.feature("tgbridge/askLogin")(lambda params: self._ask(params))

@@ -153,3 +153,35 @@ async def test_a_reply_continues_a_stopped_agent_and_two_agents_get_their_own_an
         await phone.press(by_workspace["one"], buttons(by_workspace["one"])["Allow"])
         assert (await one)["outcome"] == "allow"
         assert (await two)["outcome"] == "deny"
+
+
+async def test_the_editor_may_answer_first_and_the_phone_can_open_the_agent_chat(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    window = await online_bot(world, sidecars, state)
+    phone = world.server.phone(world.user)
+    phone.send(world.bot, "/away")
+    await next_from_bot(world, 0)
+    async with hub_control(state) as hub:
+        count = len(bot_messages(world))
+        asking = asyncio.create_task(hub.request("agent/ask", ask("e1", command="make deploy")))
+        asked = await window.wait_for(lambda: window.of("tgbridge/agentAsked") or None)
+        assert asked[0]["command"] == "make deploy"
+        question = await next_from_bot(world, count)
+        answered = await window.request(
+            "tgbridge/answerAgent", {"id": asked[0]["id"], "choice": "deny"}
+        )
+        assert (answered["outcome"], answered["by"]) == ("deny", "the editor")
+        assert (await asking)["outcome"] == "deny"
+        late = await phone.press(question, buttons(question)["Allow"])
+        assert late.message == "This request is no longer waiting."
+        await current_text(world, question, "Denied by the editor")
+        again = await window.request(
+            "tgbridge/answerAgent", {"id": asked[0]["id"], "choice": "allow"}
+        )
+        assert again["outcome"] == "timeout" and "Already answered" in again["detail"]
+
+    phone.send(world.bot, "/chat fix the failing test")
+    opened = await window.wait_for(lambda: window.of("tgbridge/openAgentChat") or None)
+    assert opened == [{"query": "fix the failing test"}]

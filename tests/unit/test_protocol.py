@@ -35,12 +35,15 @@ def test_every_method_is_in_the_schema() -> None:
         "tgbridge/retry",
         "tgbridge/cancel",
         "tgbridge/agents",
+        "tgbridge/answerAgent",
     }
     assert set(schema["properties"]["notifications"]["properties"]) == {
         "tgbridge/connectionChanged",
         "tgbridge/messageStatus",
         "tgbridge/message",
         "tgbridge/historyGap",
+        "tgbridge/agentAsked",
+        "tgbridge/openAgentChat",
     }
     assert set(schema["properties"]["clientRequests"]["properties"]) == {"tgbridge/askLogin"}
 

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from tgbridge.agents.rules import verdict
 from tgbridge.bot.request import Choice, Keyboard, PressRequest
 from tgbridge.bot.text import Text
-from tgbridge.protocol import AgentAnswer, AgentAskParams, AskOutcome
+from tgbridge.methods import AGENT_ASKED
+from tgbridge.protocol import AgentAnswer, AgentAskedParams, AgentAskParams, AskOutcome
 from tgbridge.security.roles import allows
 from tgbridge.telegram.gateway import Incoming
 
@@ -170,7 +171,35 @@ class Asks:
         except TimeoutError:
             return AgentAnswer(id=ask.id, outcome="pending", detail="Still waiting on the phone.")
 
+    async def answer_in_editor(
+        self, ask_id: str, outcome: AskOutcome, text: str | None
+    ) -> AgentAnswer:
+        """Answered in an editor window; the phone's message then says so."""
+        ask = self._by_id.get(ask_id)
+        if ask is None or ask.answer.done():
+            done = ask.answer.result() if ask is not None else None
+            detail = "Already answered" + (f": {_said(done)}" if done else "") + "."
+            return AgentAnswer(id=ask_id, outcome="timeout", detail=detail)
+        answer = AgentAnswer(id=ask.id, outcome=outcome, text=text, by="the editor")
+        self._finish(ask, answer)
+        self._bot.spawn(self._settle(ask, answer, None))
+        return answer
+
     async def _post(self, ask: Ask, owner_id: int) -> None:
+        params = ask.params
+        self._bot.hub.tell_windows(
+            AGENT_ASKED,
+            AgentAskedParams(
+                id=ask.id,
+                agent=params.agent,
+                kind=params.kind,
+                title=params.title,
+                command=params.command,
+                details=params.details[:2000],
+                options=params.options,
+                workspace=params.workspace,
+            ).to_wire(),
+        )
         part, keyboard = _message(ask)
         send_id = await self._bot.send(owner_id, owner_id, part, buttons=keyboard)
         message_id = await self._bot.message_id(send_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tgbridge.protocol import ConnectionState
 from tgbridge.settings import PhoneSettings
@@ -27,6 +28,8 @@ class HubView:
     workspaces: Workspaces
     settings: Callable[[], PhoneSettings]
     state_dir: Path
+    # Tells the editor windows (the chosen workspace's, else all): (method, params) -> count
+    tell_windows: Callable[[str, dict[str, Any]], int]
 
     def folders(self) -> list[Path]:
         """The registered workspace folders (they stay while the hub runs, windows or

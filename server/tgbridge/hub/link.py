@@ -20,6 +20,7 @@ from tgbridge.errors import BridgeError
 from tgbridge.hub.rpc import ConnectionLost, RpcConnection
 from tgbridge.hub.socket import HubUnavailable, connect
 from tgbridge.methods import (
+    AGENT_ASKED,
     ASK_LOGIN,
     CONNECT,
     CONNECTION_CHANGED,
@@ -29,6 +30,7 @@ from tgbridge.methods import (
     HUB_STOP,
     MESSAGE,
     MESSAGE_STATUS,
+    OPEN_AGENT_CHAT,
     SEND,
 )
 from tgbridge.protocol import AttachParams, ConnectionState, WorkspaceFolder
@@ -42,7 +44,14 @@ RETRY_EVERY = 0.05
 CLOSE_WITHIN = 2.0
 RESPAWN_EVERY = 1.0
 STOP_WITHIN = 30.0  # a stopping hub lets a send on the wire finish first
-PUSHED = (CONNECTION_CHANGED, MESSAGE_STATUS, MESSAGE, HISTORY_GAP)
+PUSHED = (
+    CONNECTION_CHANGED,
+    MESSAGE_STATUS,
+    MESSAGE,
+    HISTORY_GAP,
+    AGENT_ASKED,
+    OPEN_AGENT_CHAT,
+)
 # Requests that may be sent again to the next hub when the last one died mid-request:
 # a send carries its client key, the others change nothing twice.
 RETRYABLE = {CONNECT, SEND, HISTORY}

@@ -34,6 +34,7 @@ from tgbridge.methods import (
     AGENT_ASK,
     AGENT_NOTIFY,
     AGENT_WAIT,
+    ANSWER_AGENT,
     ASK_LOGIN,
     CANCEL,
     CHATS,
@@ -59,8 +60,10 @@ from tgbridge.protocol import (
     AgentAskParams,
     AgentNotifyParams,
     AgentWaitParams,
+    AnswerAgentParams,
     AskLoginParams,
     AskLoginResult,
+    AskOutcome,
     AttachParams,
     AttachResult,
     ChatMessage,
@@ -122,6 +125,7 @@ class Hub:
                 workspaces=self._workspaces,
                 settings=lambda: self._phone_settings,
                 state_dir=Path(state_dir),
+                tell_windows=self._tell_windows,
             ),
             build_registry(),
         )
@@ -132,6 +136,13 @@ class Hub:
             WindowInfo(window.name, [p for p in map(folder_path, window.folders) if p])
             for window in self._router.editors()
         ]
+
+    def _tell_windows(self, method: str, params: dict[str, Any]) -> int:
+        """The windows of the chosen workspace (else every editor window) are told."""
+        windows = self._router.for_message(0, None)
+        for window in windows:
+            window.notify(method, params, None)
+        return len(windows)
 
     def _choose(self, folder: Path | None) -> None:
         """The phone's routing choice: its messages go to the windows open on `folder`."""
@@ -348,6 +359,13 @@ class Hub:
             wait = AgentWaitParams.model_validate(params)
             return (await self._bot.asks.wait(wait.id, wait.wait_seconds)).to_wire()
 
+        async def answer_agent(params: dict[str, Any]) -> Any:
+            attached()
+            answer = AnswerAgentParams.model_validate(params)
+            outcome: AskOutcome = answer.choice
+            result = await self._bot.asks.answer_in_editor(answer.id, outcome, answer.text)
+            return result.to_wire()
+
         async def agent_notify(params: dict[str, Any]) -> Any:
             attached()
             note = AgentNotifyParams.model_validate(params)
@@ -377,6 +395,7 @@ class Hub:
             (AGENT_ASK, agent_ask),
             (AGENT_WAIT, agent_wait),
             (AGENT_NOTIFY, agent_notify),
+            (ANSWER_AGENT, answer_agent),
             (OUTBOX, outbox),
             (RETRY, retry),
             (CANCEL, cancel),

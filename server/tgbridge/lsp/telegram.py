@@ -13,6 +13,7 @@ from tgbridge.lsp.errors import to_rpc_error
 from tgbridge.lsp.server import TgbridgeServer
 from tgbridge.methods import (
     AGENTS,
+    ANSWER_AGENT,
     ASK_LOGIN,
     CANCEL,
     CHATS,
@@ -153,6 +154,15 @@ def register(server: TgbridgeServer) -> None:
         from tgbridge.protocol import AgentsParams
 
         return await answer(ls.bridge.agents(parse(AgentsParams, params)))
+
+    @server.feature(ANSWER_AGENT)
+    async def on_answer_agent(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """An agent's request answered in the editor (the first answer wins)."""
+        from tgbridge.protocol import AgentAnswer, AnswerAgentParams
+
+        return await answer(
+            ls.bridge.relay(ANSWER_AGENT, parse(AnswerAgentParams, params), AgentAnswer)
+        )
 
     @server.feature(CANCEL)
     async def on_cancel(ls: TgbridgeServer, params: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import time
 from tgbridge.bot.registry import Registry
 from tgbridge.bot.request import PressRequest, Request
 from tgbridge.bot.text import Text
+from tgbridge.methods import OPEN_AGENT_CHAT
 
 
 def register(registry: Registry) -> None:
@@ -35,6 +36,17 @@ def register(registry: Registry) -> None:
             where = f" in {params.workspace}" if params.workspace else ""
             text.line(f"• {params.agent}{where}: {params.title[:100]} (waiting {since} s)")
         await request.reply(text.part())
+
+    @registry.command("chat", "collaborator", "Ask the editor's agent (opens its chat)", "prompt")
+    async def chat(request: Request) -> None:
+        if not request.args:
+            await request.reply(Text().plain("Say what to ask: /chat fix the failing test").part())
+            return
+        told = request.bot.hub.tell_windows(OPEN_AGENT_CHAT, {"query": request.args[:4000]})
+        if told:
+            await request.reply(Text().plain("Opened the agent chat in the editor.").part())
+        else:
+            await request.reply(Text().plain("No editor window is open.").part())
 
     @registry.action("agent.answer", "collaborator")
     async def answer(press: PressRequest) -> str:
