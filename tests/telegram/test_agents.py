@@ -5,6 +5,9 @@ own prompt when nobody answers."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +188,52 @@ async def test_the_editor_may_answer_first_and_the_phone_can_open_the_agent_chat
     phone.send(world.bot, "/chat fix the failing test")
     opened = await window.wait_for(lambda: window.of("tgbridge/openAgentChat") or None)
     assert opened == [{"query": "fix the failing test"}]
+
+
+async def test_the_file_exchange_turns_files_into_messages_and_questions(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    await online_bot(world, sidecars, state)
+    phone = world.server.phone(world.user)
+    inbox, outbox = state / "exchange" / "inbox", state / "exchange" / "outbox"
+    await world.server.wait_until(lambda: inbox.is_dir() or None)
+
+    def drop(name: str, content: str, *, age: float = 0) -> None:
+        partial = inbox / (name + ".partial")
+        partial.write_text(content)
+        if age:
+            os.utime(partial, (time.time() - age, time.time() - age))
+        partial.rename(inbox / name)
+
+    drop(
+        "note.json", json.dumps({"type": "notify", "text": "nightly build finished", "agent": "ci"})
+    )
+    note = await next_from_bot(world, 0)
+    assert "ci" in note.message and "nightly build finished" in note.message
+
+    drop(
+        "q.json",
+        json.dumps(
+            {"type": "ask", "id": "ship-1", "question": "Ship it?", "options": ["yes", "no"]}
+        ),
+    )
+    question = await next_from_bot(world, 1)
+    assert "Ship it?" in question.message
+    await phone.press(question, buttons(question)["yes"])
+    answer_file = outbox / "ship-1.json"
+    answer = await world.server.wait_until(
+        lambda: json.loads(answer_file.read_text()) if answer_file.exists() else None
+    )
+    assert (answer["outcome"], answer["text"], answer["by"]) == ("answer", "yes", "Ann")
+
+    drop("broken.json", "{oops", age=60)
+    drop("wrong.json", json.dumps({"type": "launch", "text": "x"}))
+    rejected = inbox / "rejected"
+    await world.server.wait_until(
+        lambda: sum("was set aside" in m.message for m in bot_messages(world)) == 2 or None
+    )
+    reasons = sorted(p.name for p in rejected.glob("*.reason.txt"))
+    assert reasons == ["broken.json.reason.txt", "wrong.json.reason.txt"]
+    assert "type must be" in (rejected / "wrong.json.reason.txt").read_text()
+    assert (rejected / "broken.json").read_text() == "{oops"  # kept, not lost

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tgbridge import __version__
+from tgbridge.agents.exchange import Exchange
 from tgbridge.bot.commands import build_registry
 from tgbridge.bot.hub_view import HubView, WindowInfo
 from tgbridge.bot.phone import PhoneBot
@@ -32,6 +33,7 @@ from tgbridge.hub.rpc import RpcConnection
 from tgbridge.hub.socket import serve
 from tgbridge.methods import (
     AGENT_ASK,
+    AGENT_CANCEL,
     AGENT_NOTIFY,
     AGENT_WAIT,
     ANSWER_AGENT,
@@ -58,6 +60,7 @@ from tgbridge.methods import (
 from tgbridge.protocol import (
     HUB_PROTOCOL_VERSION,
     AgentAskParams,
+    AgentCancelParams,
     AgentNotifyParams,
     AgentWaitParams,
     AnswerAgentParams,
@@ -137,6 +140,9 @@ class Hub:
             for window in self._router.editors()
         ]
 
+    async def _notify_owner(self, agent: str, text: str) -> None:
+        await self._bot.tell_owner(Text().bold(agent).line(":").plain(text).part())
+
     def _tell_windows(self, method: str, params: dict[str, Any]) -> int:
         """The windows of the chosen workspace (else every editor window) are told."""
         windows = self._router.for_message(0, None)
@@ -177,6 +183,10 @@ class Hub:
 
     async def run(self) -> None:
         server = await serve(self._state_dir, self._serve_client)
+        exchange = Exchange(
+            Path(self._state_dir), ask=self._bot.asks.ask, notify=self._notify_owner
+        )
+        exchanging = asyncio.create_task(exchange.run())
         # The client that started it attaches in a moment; if it never does, the hub goes.
         self._start_linger(at_least=START_GRACE)
         logger.info("tgbridge hub %s serving (pid %s)", __version__, os.getpid())
@@ -184,6 +194,8 @@ class Hub:
             await self._stopped.wait()
         finally:
             server.close()
+            exchanging.cancel()
+            await exchange.stop()
             await self._bot.stop()
             await self._service.stop()
             self._workspaces.close()
@@ -371,11 +383,17 @@ class Hub:
             note = AgentNotifyParams.model_validate(params)
             where = f" in {note.workspace}" if note.workspace else ""
             send_id = await self._bot.tell_owner(
-                Text().bold(f"{note.agent}{where}").line(":").plain(note.text).part()
+                Text().bold(f"{note.agent}{where}").line(":").plain(note.text).part(),
+                document=Path(note.file.path) if note.file else None,
             )
             if send_id is None:
                 raise BridgeError("not_logged_in", "No phone is paired (tgbridge: Pair Phone).")
             return SendResult(send_id=send_id).to_wire()
+
+        async def agent_cancel(params: dict[str, Any]) -> Any:
+            attached()
+            ask_id = AgentCancelParams.model_validate(params).id
+            return self._bot.asks.cancel(ask_id).to_wire()
 
         async def stop(params: dict[str, Any]) -> Any:
             asyncio.get_running_loop().call_soon(self.stop)
@@ -395,6 +413,7 @@ class Hub:
             (AGENT_ASK, agent_ask),
             (AGENT_WAIT, agent_wait),
             (AGENT_NOTIFY, agent_notify),
+            (AGENT_CANCEL, agent_cancel),
             (ANSWER_AGENT, answer_agent),
             (OUTBOX, outbox),
             (RETRY, retry),
