@@ -24,9 +24,13 @@ AGENT_ASKED = "tgbridge/agentAsked"
 ANSWER_AGENT = "tgbridge/answerAgent"
 OPEN_AGENT_CHAT = "tgbridge/openAgentChat"
 # Hub-only (the local socket between the hub and its clients).
+# Raised when a message on the socket changes meaning (tgbridge.protocol says how); kept
+# here so the hook commands attach without importing pydantic.
+HUB_PROTOCOL_VERSION = 2  # 2: attach carries the phone settings; agent requests
 HUB_ATTACH = "hub/attach"
 HUB_STOP = "hub/stop"
 HUB_CHOOSE_WORKSPACE = "hub/chooseWorkspace"
 AGENT_ASK = "agent/ask"
 AGENT_WAIT = "agent/wait"
 AGENT_NOTIFY = "agent/notify"
+AGENT_CANCEL = "agent/cancel"

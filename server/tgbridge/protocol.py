@@ -16,6 +16,7 @@ from tgbridge.errors import ErrorCode
 from tgbridge.methods import (
     AGENT_ASK,
     AGENT_ASKED,
+    AGENT_CANCEL,
     AGENT_NOTIFY,
     AGENT_WAIT,
     AGENTS,
@@ -44,6 +45,7 @@ from tgbridge.methods import (
     SEND_SELECTION_COMMAND,
     STATUS,
 )
+from tgbridge.methods import HUB_PROTOCOL_VERSION as _HUB_PROTOCOL_VERSION
 
 
 class Model(BaseModel):
@@ -391,7 +393,7 @@ COMMANDS: dict[str, type[Model]] = {
 
 # Raised when a message on the socket changes meaning; a window and a hub of different
 # versions say so instead of misunderstanding each other.
-HUB_PROTOCOL_VERSION = 2  # 2: attach carries the phone settings; agent requests
+HUB_PROTOCOL_VERSION = _HUB_PROTOCOL_VERSION  # the number lives in tgbridge.methods
 
 
 class AttachParams(Model):
@@ -461,10 +463,20 @@ class AgentWaitParams(Model):
     wait_seconds: float
 
 
+class AgentCancelParams(Model):
+    """The agent stopped waiting (an MCP client cancelled its call): the ask ends as
+    timed out and its phone message turns stale."""
+
+    id: str
+
+
 class AgentNotifyParams(Model):
     agent: str
     text: str
     workspace: str = ""
+    # A file (absolute path) for the owner's phone, `text` its caption; the client has
+    # checked it (the MCP server's send_file passes it through the path guard).
+    file: str | None = None
 
 
 HUB_REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
@@ -474,6 +486,7 @@ HUB_REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
     AGENT_ASK: (AgentAskParams, AgentAnswer),
     AGENT_WAIT: (AgentWaitParams, AgentAnswer),
     AGENT_NOTIFY: (AgentNotifyParams, SendResult),
+    AGENT_CANCEL: (AgentCancelParams, AgentAnswer),
 }
 # The editor answers an agent with the hub's own answer model (defined with the hub's).
 REQUESTS[ANSWER_AGENT] = (AnswerAgentParams, AgentAnswer)

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ SETTLE = 5.0  # seconds a file may stay unparsable (still being written) before 
 MAX_BYTES = 256 * 1024
 
 Ask = Callable[[AgentAskParams], Awaitable[AgentAnswer]]
-Notify = Callable[[str, str], Awaitable[None]]  # (agent, text)
+Notify = Callable[[str, str], Coroutine[Any, Any, None]]  # (agent, text)
 
 
 class Exchange:

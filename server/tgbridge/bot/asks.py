@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 AWAY = "away"
 ALWAYS = "agent_always"
 KEEP_FINISHED = 500  # answered asks remembered (a retried hook gets the same answer)
+STOPPED_WAITING = "the agent stopped waiting"
 
 
 @dataclass
@@ -86,6 +87,18 @@ class Asks:
         if ask is None:
             return AgentAnswer(id=ask_id, outcome="timeout", detail="No such request (expired).")
         return await self._wait(ask, wait_seconds)
+
+    def cancel(self, ask_id: str) -> AgentAnswer:
+        """The agent stopped waiting (an MCP client cancelled): the ask ends as timed out
+        and its phone message says so. Answers how the ask ended."""
+        ask = self._by_id.get(ask_id)
+        if ask is None:
+            return AgentAnswer(id=ask_id, outcome="timeout", detail="No such request (expired).")
+        if not ask.answer.done():
+            answer = AgentAnswer(id=ask.id, outcome="timeout", detail=STOPPED_WAITING)
+            self._finish(ask, answer)
+            self._bot.spawn(self._settle(ask, answer, None))
+        return ask.answer.result()
 
     def waiting(self) -> list[Ask]:
         return [ask for ask in self._by_id.values() if not ask.answer.done()]
@@ -297,4 +310,6 @@ def _said(answer: AgentAnswer) -> str:
         return f"✖ Denied{by}"
     if answer.outcome == "answer":
         return f"✔ Answered{by}: {(answer.text or '')[:200]}"
+    if answer.detail == STOPPED_WAITING:
+        return "⌛ The agent stopped waiting"
     return "⌛ The agent stopped waiting: no answer in time"

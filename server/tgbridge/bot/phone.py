@@ -167,8 +167,11 @@ class PhoneBot:
             return None
         return status.telegram_ids[-1]
 
-    async def tell_owner(self, part: Part, *, buttons: Keyboard | None = None) -> int | None:
-        """A message to the owner's chat (Saved Messages in account mode)."""
+    async def tell_owner(
+        self, part: Part, *, buttons: Keyboard | None = None, document: Path | None = None
+    ) -> int | None:
+        """A message (or a file with `part` as its caption) to the owner's chat (Saved
+        Messages in account mode)."""
         account = self.service.account
         if account is None:
             return None
@@ -178,7 +181,7 @@ class PhoneBot:
             if owner is None:
                 return None
             owner_id = owner.user_id
-        return await self.send(owner_id, owner_id, part, buttons=buttons)
+        return await self.send(owner_id, owner_id, part, buttons=buttons, document=document)
 
     def new_pairing_code(self) -> PairingCode:
         code = self.pairing.new_code()

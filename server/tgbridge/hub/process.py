@@ -384,7 +384,7 @@ class Hub:
             where = f" in {note.workspace}" if note.workspace else ""
             send_id = await self._bot.tell_owner(
                 Text().bold(f"{note.agent}{where}").line(":").plain(note.text).part(),
-                document=Path(note.file.path) if note.file else None,
+                document=Path(note.file) if note.file else None,
             )
             if send_id is None:
                 raise BridgeError("not_logged_in", "No phone is paired (tgbridge: Pair Phone).")
