@@ -16,6 +16,7 @@ import { StatusBar } from "./statusBar";
 let sidecar: Sidecar | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const started = performance.now();
   const log = createLog();
   sidecar = new Sidecar(context.extensionPath, log, context.secrets);
   const running = sidecar;
@@ -55,6 +56,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   traceInfo(`tgbridge ${context.extension.packageJSON.version as string} activating`);
   await running.restart("activation");
+  traceInfo(`activated in ${Math.round(performance.now() - started)} ms`);
 }
 
 export async function deactivate(): Promise<void> {

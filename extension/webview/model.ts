@@ -75,6 +75,9 @@ export interface Model {
   attachment: CodeAttachment | null;
   search: SearchState;
   pairing: Pairing | null;
+  /** The pairing code the user closed: the host offers it again each time the view is
+   * shown (until it expires), and it stays closed. A new Pair Phone has a new code. */
+  closedPairing: string | null;
   /** Bumped when the chosen chat's newest page should be fetched again. */
   refresh: number;
   notice: Notice | null;
@@ -91,6 +94,8 @@ export interface Saved {
   query: string;
   /** The message at the top of the list and how far it was scrolled past; null: the bottom. */
   anchor: { messageId: number; offset: number } | null;
+  /** Absent in states saved before it was kept. */
+  closedPairing?: string | null;
 }
 
 export type Action =
@@ -157,6 +162,7 @@ export function initialModel(saved?: Saved): Model {
     attachment: saved?.attachment ?? null,
     search: { query: saved?.query ?? "", open: false, loading: false, results: [], nextCursor: null, error: null },
     pairing: null,
+    closedPairing: saved?.closedPairing ?? null,
     refresh: 0,
     notice: null,
   };
@@ -219,7 +225,8 @@ export function reduce(model: Model, action: Action): Model {
     case "closeSearch":
       return { ...model, search: { ...model.search, open: false, loading: false } };
     case "pairing":
-      return { ...model, pairing: action.pairing };
+      if (action.pairing === null) return { ...model, pairing: null, closedPairing: model.pairing?.code ?? model.closedPairing };
+      return action.pairing.code === model.closedPairing ? model : { ...model, pairing: action.pairing };
     case "notice":
       return { ...model, notice: { id: (model.notice?.id ?? 0) + 1, text: action.text, level: action.level } };
     case "clearNotice":
@@ -590,6 +597,7 @@ export function toSaved(model: Model, anchor: Saved["anchor"]): Saved {
     pending: [...model.pending],
     query: model.search.query,
     anchor,
+    closedPairing: model.closedPairing,
   };
 }
 

@@ -35,5 +35,7 @@ if (process.argv.includes("--tests")) {
       .filter((name) => name.endsWith(".test.ts"))
       .map((name) => join(dir, name)),
   );
+  // Not a test suite: the editor's bench figures (tests/bench/editor.py runs it).
+  suites.push("tests/e2e/bench.ts");
   await build({ ...common, entryPoints: suites, outdir: "out/tests", outbase: "tests", sourcemap: true, packages: "external" });
 }

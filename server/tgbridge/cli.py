@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from tgbridge import __version__
@@ -37,7 +38,27 @@ def build_parser() -> argparse.ArgumentParser:
         description="Started on demand by the first client; `tgbridge hub stop` ends it.",
     )
     hub.add_argument("action", nargs="?", choices=["run", "stop"], default="run")
+    mcp = commands.add_parser(
+        "mcp",
+        help="run an MCP server on stdio: coding agents reach your phone (notify, ask, "
+        "request_approval, send_file, wait_for_answer)",
+        description="Talks to the hub (started if none runs, with the session of\n"
+        "`tgbridge login`). send_file sends only files inside the workspace: the client's\n"
+        "roots, else --workspace, else the working directory.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mcp.add_argument(
+        "--workspace", metavar="PATH", help="the workspace when the client lists no roots"
+    )
+    mcp.add_argument(
+        "--max-block",
+        type=float,
+        default=50.0,
+        metavar="SECONDS",
+        help="longest a tool call waits before answering `pending` (default 50)",
+    )
     _add_send_and_status(commands)
+    _add_agents(commands)
     return parser
 
 
@@ -97,13 +118,104 @@ def _add_send_and_status(commands: Any) -> None:
     )
 
 
+# The exit codes of tgbridge.cli_agents (EXIT_*), kept here so that `serve`'s cold start
+# does not import them.
+HOOK_EXIT_CODES = """\
+exit code: always 0, with the agent's documented answer on stdout (none, or "ask", when
+  nobody decided: the agent's own prompt follows); why there is no answer is one line on
+  stderr. Never 2, which Claude Code and Codex read as "block".
+"""
+AGENT_EXIT_CODES = """\
+exit codes:
+  0  answered (ask: stdout is the answer; notify: the message is queued by the hub)
+  1  refused: denied, or the hub refused the request (stderr: why)
+  2  timed out: nobody answered on the phone in time
+  3  not paired: no phone is paired, or the hub is not logged in (`tgbridge login`)
+  4  no tgbridge hub could be reached or started
+  64 usage: bad arguments, or nothing to send
+"""
+AGENT_COMMANDS = ("hook", "notify", "ask")
+USAGE = 64
+
+
+def _add_agents(commands: Any) -> None:
+    hook = commands.add_parser(
+        "hook",
+        help="run as a coding agent's hook: its JSON on stdin, its answer on stdout",
+        description="Agents: claude (PreToolUse, Notification, Stop), cursor\n"
+        "(beforeShellExecution, beforeMCPExecution, afterAgentResponse, stop), codex\n"
+        "(PermissionRequest, Stop, notify: the JSON as the last argument), vscode\n"
+        "(PreToolUse, Stop). Approvals and next prompts come from the phone when the owner\n"
+        "is away (/away); otherwise, and on any failure, the agent's own prompt decides.",
+        epilog=HOOK_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    hook.add_argument("agent", help="claude, cursor, codex or vscode")
+    hook.add_argument("event", help="the hook event, as the agent names it")
+    hook.add_argument("payload", nargs="?", help="the event's JSON instead of stdin (Codex notify)")
+    hook.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="longest wait for the phone (default: TGBRIDGE_HOOK_TIMEOUT, else 600)",
+    )
+    notify = commands.add_parser(
+        "notify",
+        help="send a message to the paired phone (for scripts, git hooks, CI)",
+        epilog=AGENT_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    notify.add_argument("text", nargs="+", metavar="TEXT", help="the message; `-` reads stdin")
+    notify.add_argument("--agent", default="cli", metavar="NAME", help="who is telling")
+    ask = commands.add_parser(
+        "ask",
+        help="ask the paired phone a question and print its answer",
+        description="The phone gets the question with a button per --option; a reply to\n"
+        "the message answers too. Asked whether or not the owner is away.",
+        epilog=AGENT_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ask.add_argument("text", nargs="+", metavar="QUESTION", help="the question; `-` reads stdin")
+    ask.add_argument(
+        "--option", action="append", default=[], metavar="TEXT", help="an answer button"
+    )
+    ask.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS", help="default 600")
+    ask.add_argument("--agent", default="cli", metavar="NAME", help="who is asking")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["hook"] and not {"-h", "--help"} & set(words[1:]):
+        from tgbridge.cli_agents import hook_main
+
+        return hook_main(words[1:])
+    try:
+        args = build_parser().parse_args(words)
+    except SystemExit as error:
+        # Usage errors exit 2 in argparse; for the agents' commands 2 means something
+        # else (a hook: "block"; ask: "timed out").
+        if error.code == 2 and words[:1] == ["hook"]:
+            return 0
+        if error.code == 2 and words[:1] in (["notify"], ["ask"]):
+            return USAGE
+        raise
+    if args.command in AGENT_COMMANDS:
+        from tgbridge import cli_agents
+
+        if args.command == "hook":
+            return cli_agents.hook(args.agent, args.event, args.payload, args.timeout)
+        if args.command == "notify":
+            return cli_agents.notify(args.text, args.agent)
+        return cli_agents.ask(args.text, args.option, args.timeout, args.agent)
     if args.command == "serve":
         from tgbridge.lsp.server import serve
 
         serve(log_level=args.log_level)
         return 0
+    if args.command == "mcp":
+        from tgbridge.agent_mcp.server import run
+
+        return run(args.workspace, args.max_block)
     if args.command == "hub":
         from tgbridge.cli_hub import hub
 

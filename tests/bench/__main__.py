@@ -7,12 +7,13 @@ import argparse
 import sys
 
 from tests.bench.history import history_line
+from tests.bench.hooks import hooks_lines
 from tests.bench.hub import hub_lines
 from tests.bench.outbox import outbox_lines
 from tests.bench.startup import startup_line
 from tests.bench.workspace import run as workspace_run
 
-BENCHMARKS = ("startup", "outbox", "history", "hub", "workspace")
+BENCHMARKS = ("startup", "outbox", "history", "hub", "workspace", "hooks")
 
 
 def main() -> None:
@@ -38,6 +39,9 @@ def main() -> None:
             print(line, flush=True)
     if "workspace" in chosen:
         workspace_run(lambda line: print(line, flush=True))
+    if "hooks" in chosen:
+        for line in hooks_lines(args.runs):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import { stopProcess } from "./processes";
 export interface CodeServer {
   url: string;
   extensionsDir: string;
+  /** --user-data-dir: the logs are under logs/ (the extension host writes under window<N>/exthost). */
+  userDataDir: string;
   userSettingsFile: string;
   stop(): Promise<void>;
 }
@@ -51,6 +53,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   return {
     url: `${url}/?folder=${encodeURIComponent(options.folder)}`,
     extensionsDir: extensions,
+    userDataDir: userData,
     userSettingsFile,
     stop: async () => {
       await stopProcess(child, 10_000, true);

@@ -22,6 +22,8 @@ export interface PhoneMessage {
   text: string;
   reply_to: number | null;
   edited: boolean;
+  /** Formatting: "pre" is a code block (offsets in UTF-16 code units). */
+  entities: { type: string; offset: number; length: number; language?: string }[];
 }
 
 export interface LoopbackServer {

@@ -64,6 +64,33 @@ export async function frameWith(page: Page, selector: string): Promise<Frame> {
   throw new Error(`no frame shows ${selector}`);
 }
 
+export const API_ID = "12345";
+export const API_HASH = "0123456789abcdef0123456789abcdef";
+
+/** Logs in as the loopback server's bot with the palette's wizard; `beforeSubmit` runs
+ * with the token typed in (a screenshot). Returns once the token is submitted. */
+export async function logInAsBot(page: Page, botToken: string, beforeSubmit?: () => Promise<void>): Promise<void> {
+  await runCommand(page, "tgbridge: Log In");
+  const quickInput = page.locator(".quick-input-widget");
+  const input = quickInput.locator("input");
+  await quickInput.getByText("tgbridge: Log In (1/3)").waitFor();
+  await input.fill("Bot");
+  await quickInput.locator(".quick-input-list .monaco-list-row", { hasText: "from @BotFather" }).waitFor();
+  await page.keyboard.press("Enter");
+
+  const answer = async (prompt: string, value: string): Promise<void> => {
+    await quickInput.getByText(prompt).waitFor();
+    await input.fill(value);
+    await page.keyboard.press("Enter");
+  };
+  await answer("API id from my.telegram.org", API_ID);
+  await answer("API hash from my.telegram.org", API_HASH);
+  await quickInput.getByText("Bot token from @BotFather").waitFor();
+  await input.fill(botToken);
+  await beforeSubmit?.();
+  await page.keyboard.press("Enter");
+}
+
 /** The Chat view's page (its frame is new each time the view is shown again). */
 export function chatFrame(page: Page): Promise<Frame> {
   return frameWith(page, '[data-testid="chat-composer"]');

@@ -344,6 +344,14 @@ describe("the chat model", () => {
     assert.equal(fromSaved(undefined), undefined);
   });
 
+  it("keeps a closed pairing code closed when the host offers it again after a reload", () => {
+    const pairing = (code: string) => ({ code, link: null, expiresAt: 1_700_000_700, botName: null, detail: "Send the code." });
+    const closed = run(initialModel(), { kind: "pairing", pairing: pairing("K7Q2M9") }, { kind: "pairing", pairing: null });
+    const restored = initialModel(fromSaved(JSON.parse(JSON.stringify(toSaved(closed, null))))!);
+    assert.equal(run(restored, { kind: "pairing", pairing: pairing("K7Q2M9") }).pairing, null);
+    assert.equal(run(restored, { kind: "pairing", pairing: pairing("P3X8L4") }).pairing?.code, "P3X8L4");
+  });
+
   it("ignores search results for a query that was replaced", () => {
     let model = run(loaded(1), { kind: "search", query: "deploy", more: false });
     model = run(model, { kind: "search", query: "rollback", more: false });

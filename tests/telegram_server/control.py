@@ -43,6 +43,8 @@ POST /send_file   {"name": "a.txt", "base64": "...", "caption": "..."}  -> {"id"
 POST /press       {"message_id": N, "data": "yes"}         press an inline button
                                                            -> {"message": ..., "alert": ...}
 GET  /messages?after=N                                     what the bot sent, id > N
+                                                           (id, text, reply_to, edited,
+                                                           buttons, file, entities)
 GET  /wait?after=N&timeout=S                               the same, waiting up to S s
                                                            (default 25, max 60)
 GET  /login_code                                           the last login code -> {"code": ...}
@@ -383,6 +385,7 @@ class Control:
                 for row in getattr(message.reply_markup, "rows", None) or []
             ],
             "file": self._file_json(message.media),
+            "entities": [_entity_json(entity) for entity in message.entities or []],
         }
 
     def _file_json(self, media: Any) -> dict[str, Any] | None:
@@ -401,6 +404,18 @@ class Control:
             None,
         )
         return {"name": name, "size": getattr(item, "size", None)}
+
+
+def _entity_json(entity: Any) -> dict[str, Any]:
+    """MessageEntityPre(offset=0, length=9, language="py") -> {"type": "pre", ...}; offsets
+    and lengths count UTF-16 code units, as Telegram's do."""
+    kind = type(entity).__name__.removeprefix("MessageEntity").lower()
+    found: dict[str, Any] = {"type": kind, "offset": entity.offset, "length": entity.length}
+    for extra in ("language", "url"):
+        value = getattr(entity, extra, None)
+        if value is not None:
+            found[extra] = value
+    return found
 
 
 def _request_type(method: str) -> type:

@@ -9,9 +9,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from typing import Any
 from tgbridge.errors import BridgeError
 from tgbridge.hub.rpc import ConnectionLost, RpcConnection
 from tgbridge.hub.socket import HubUnavailable, connect
+from tgbridge.hub.spawn import hub_log, spawn_hub
 from tgbridge.methods import (
     AGENT_ASKED,
     ASK_LOGIN,
@@ -35,7 +33,6 @@ from tgbridge.methods import (
 )
 from tgbridge.protocol import AttachParams, ConnectionState, WorkspaceFolder
 from tgbridge.settings import Settings
-from tgbridge.store.files import private_dir
 
 logger = logging.getLogger(__name__)
 
@@ -205,22 +202,10 @@ class HubLink:
     def _spawn(self) -> None:
         """Starts `python -m tgbridge hub` on its own (it outlives this process); if
         another one wins the lock, this one exits at once."""
-        log = self._log_path()
-        descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            subprocess.Popen(
-                [sys.executable, "-m", "tgbridge", "hub"],
-                env={**os.environ, **settings_env(self._settings, self._state_dir)},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=descriptor,
-                start_new_session=True,
-            )
-        finally:
-            os.close(descriptor)
+        spawn_hub(self._state_dir, settings_env(self._settings, self._state_dir))
 
     def _log_path(self) -> Path:
-        return private_dir(self._state_dir) / "hub.log"
+        return hub_log(self._state_dir)
 
 
 async def stop_hub(state_dir: Path) -> bool:

@@ -5,68 +5,42 @@ every accepted connection's peer uid (SO_PEERCRED) must be our own. The folder i
 actually keeps other users out (a socket's own mode is not honoured everywhere), so both
 `serve` and `connect` check it.
 
-Layout: `<state_dir>/hub/hub.sock`. An AF_UNIX path holds at most 107 bytes on Linux and
-103 on macOS, so when that path would be longer the socket goes to a folder named by a
-short hash of the resolved state dir instead, each folder created 0700:
-  1. `$XDG_RUNTIME_DIR/tgbridge/<hash>/hub.sock`, when that is set and the path fits;
-  2. otherwise `/tmp/tgbridge-<uid>/<hash>/hub.sock`.
+The socket's path (and the short one used when the state dir's is too long for AF_UNIX)
+and the folder checks live in `tgbridge.hub.address`, which needs no asyncio.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import socket
-import stat
 import struct
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from tgbridge.hub.address import MAX_SOCKET_PATH_BYTES as MAX_SOCKET_PATH_BYTES
+from tgbridge.hub.address import HubUnavailable as HubUnavailable
+from tgbridge.hub.address import HubUnsafe as HubUnsafe
+from tgbridge.hub.address import check_private
+from tgbridge.hub.address import layout as _paths
 from tgbridge.hub.rpc import LINE_LIMIT
 
 logger = logging.getLogger(__name__)
 
-SOCKET_NAME = "hub.sock"
-# sun_path is 108 bytes on Linux and 104 on macOS, the final NUL included.
-MAX_SOCKET_PATH_BYTES = 103
-
 ConnectionHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
-class HubUnavailable(ConnectionError):
-    """No hub listens on the socket (none started yet, or it died)."""
-
-
-class HubUnsafe(PermissionError):
-    """The socket's folder could let another user in; nothing is served or sent there."""
-
-
 def socket_path(state_dir: Path) -> Path:
-    """The hub's socket for `state_dir` (see the module docstring for the layout)."""
-    return _layout(state_dir)[0]
+    """The hub's socket for `state_dir` (see `tgbridge.hub.address` for the layout)."""
+    return layout(state_dir)[0]
 
 
-def _layout(state_dir: Path) -> tuple[Path, list[Path]]:
+def layout(state_dir: Path) -> tuple[Path, list[Path]]:
     """The socket path, and the folders that must be ours and 0700, outermost first."""
-    state_dir = state_dir.resolve()
-    folder = state_dir / "hub"
-    if _fits(folder / SOCKET_NAME):
-        return folder / SOCKET_NAME, [folder]
-    digest = hashlib.sha256(os.fsencode(state_dir)).hexdigest()[:16]
-    runtime_dir = os.environ.get("XDG_RUNTIME_DIR", "")
-    if os.path.isabs(runtime_dir):
-        base = Path(runtime_dir) / "tgbridge"
-        if _fits(base / digest / SOCKET_NAME):
-            return base / digest / SOCKET_NAME, [base, base / digest]
-    base = Path("/tmp") / f"tgbridge-{os.geteuid()}"
-    return base / digest / SOCKET_NAME, [base, base / digest]
-
-
-def _fits(path: Path) -> bool:
-    return len(os.fsencode(path)) <= MAX_SOCKET_PATH_BYTES
+    path, folders = _paths(state_dir)
+    return Path(path), [Path(folder) for folder in folders]
 
 
 def peer_allowed(peer_uid: int | None, own_uid: int) -> bool:
@@ -118,10 +92,10 @@ async def connect(state_dir: Path) -> tuple[asyncio.StreamReader, asyncio.Stream
     Raises HubUnsafe when a folder on the way is not ours or not 0700, and HubUnavailable
     when no hub listens.
     """
-    path, folders = _layout(state_dir)
+    path, folders = layout(state_dir)
     try:
         for folder in folders:
-            _check_private(folder, repair=False)
+            check_private(folder, repair=False)
         return await asyncio.open_unix_connection(path, limit=LINE_LIMIT)
     except (FileNotFoundError, ConnectionRefusedError) as error:
         raise HubUnavailable(f"No tgbridge hub is listening on {path}.") from error
@@ -129,33 +103,11 @@ async def connect(state_dir: Path) -> tuple[asyncio.StreamReader, asyncio.Stream
 
 def _prepare(state_dir: Path) -> Path:
     """Makes the socket's folders private and clears the way for a new socket."""
-    path, folders = _layout(state_dir)
+    path, folders = layout(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     for folder in folders:
         with contextlib.suppress(FileExistsError):
             folder.mkdir(mode=0o700)
-        _check_private(folder, repair=True)
+        check_private(folder, repair=True)
     path.unlink(missing_ok=True)
     return path
-
-
-def _check_private(folder: Path, *, repair: bool) -> None:
-    """Refuses a folder that is a symlink, someone else's, or (unless repaired) not 0700."""
-    info = os.lstat(folder)
-    if not stat.S_ISDIR(info.st_mode):
-        raise HubUnsafe(f"{folder} is not a folder (a symlink?); remove it and start again.")
-    own_uid = os.geteuid()
-    if info.st_uid != own_uid:
-        raise HubUnsafe(
-            f"{folder} belongs to uid {info.st_uid}, not to you (uid {own_uid}); "
-            "another user could reach the hub through it. Remove it and start again."
-        )
-    mode = stat.S_IMODE(info.st_mode)
-    if mode == 0o700:
-        return
-    if not repair:
-        raise HubUnsafe(
-            f"{folder} is {mode:o}, not 700, so other users could reach the hub through it; "
-            f"run `chmod 700 {folder}`."
-        )
-    os.chmod(folder, 0o700)
