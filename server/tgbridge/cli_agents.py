@@ -124,7 +124,7 @@ def carry_out(plan: Plan, timeout: float) -> tuple[Answer | None, str]:
     if isinstance(plan, Note):
         with HubClient(folder, "tgbridge hook") as hub:
             hub.connect_telegram()
-            hub.notify(plan.agent, plan.text, plan.workspace)
+            hub.notify(plan.agent, plan.text, plan.workspace, only_if_away=True)
         return None, ""
     assert isinstance(plan, Ask)
     if plan.loop is not None and not loops.may_continue(folder, plan.loop):

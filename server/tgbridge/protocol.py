@@ -474,6 +474,8 @@ class AgentNotifyParams(Model):
     agent: str
     text: str
     workspace: str = ""
+    # An agent's hook reports (a turn ended) reach the phone only while the owner is away.
+    only_if_away: bool = False
     # A file (absolute path) for the owner's phone, `text` its caption; the client has
     # checked it (the MCP server's send_file passes it through the path guard).
     file: str | None = None

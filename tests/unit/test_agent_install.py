@@ -58,14 +58,14 @@ def test_installing_twice_leaves_one_entry_per_hook_and_others_untouched(
     pre = claude["hooks"]["PreToolUse"]
     assert pre[0]["hooks"][0]["command"] == "lint-it"
     ours = [g for g in pre if "tgbridge-agent" in g["hooks"][0]["command"]]
-    assert len(ours) == 1 and ours[0]["hooks"][0]["timeout"] == 600
+    assert len(ours) == 1 and ours[0]["hooks"][0]["timeout"] == 620
     assert len(claude["hooks"]["Stop"]) == 1
     assert read(home / ".claude.json")["mcpServers"]["tgbridge"]["args"] == ["mcp"]
 
     cursor = read(home / ".cursor" / "hooks.json")
     assert cursor["hooks"]["afterFileEdit"] == [{"command": "fmt"}]
     [shell] = cursor["hooks"]["beforeShellExecution"]
-    assert shell["failClosed"] is True and shell["timeout"] == 600
+    assert shell["failClosed"] is True and shell["timeout"] == 620
     assert len(read(home / ".codex" / "hooks.json")["hooks"]["Stop"]) == 1
 
 

@@ -290,16 +290,19 @@ def test_notes_and_codex_notify(state: Path) -> None:
             "agent": "claude",
             "text": "Claude needs your permission to use Bash",
             "workspace": "shop",
+            "onlyIfAway": True,
         },
         {
             "agent": "cursor",
             "text": "The cart now rounds tax per line; all 48 tests pass.",
             "workspace": "shop",
+            "onlyIfAway": True,
         },
         {
             "agent": "codex",
             "text": "Refactored the cart module; the tests pass.",
             "workspace": "shop",
+            "onlyIfAway": True,
         },
     ]
 

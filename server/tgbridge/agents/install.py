@@ -20,7 +20,9 @@ from typing import Any
 
 from tgbridge.store.files import private_dir
 
-HOOK_TIMEOUT = 600  # seconds an agent lets a hook wait for the phone
+# Seconds an agent lets a hook run: a little over the hook's own wait (600 s), so the hook
+# always answers first (for Cursor's failClosed, a killed hook would mean "deny").
+HOOK_TIMEOUT = 620
 LAUNCHER = "tgbridge-agent"
 
 AGENTS = ("claude", "cursor", "codex")
@@ -42,6 +44,8 @@ def launcher(state_dir: Path, python: str = sys.executable) -> Path:
     lines = ["#!/bin/sh", "# Written by tgbridge (Connect Coding Agents); safe to delete."]
     if pythonpath:
         lines.append(f"export PYTHONPATH={shlex.quote(pythonpath)}")
+    # The hooks talk to the hub of this state dir, whatever the agent's environment says.
+    lines.append(f"export TGBRIDGE_STATE_DIR={shlex.quote(str(state_dir))}")
     lines.append(f'exec {shlex.quote(python)} -m tgbridge "$@"')
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o700)

@@ -174,9 +174,14 @@ class HubClient:
                 return answer
             time.sleep(READY_POLL)  # the connection this command made is still coming up
 
-    def notify(self, agent: str, text: str, workspace: str = "") -> None:
-        """`agent/notify`: the hub queues a message to the owner's phone."""
-        params = {"agent": agent, "text": text, "workspace": workspace}
+    def notify(
+        self, agent: str, text: str, workspace: str = "", *, only_if_away: bool = False
+    ) -> None:
+        """`agent/notify`: the hub queues a message to the owner's phone (with
+        `only_if_away`, only while the owner is away from the editor)."""
+        params: dict[str, Any] = {"agent": agent, "text": text, "workspace": workspace}
+        if only_if_away:
+            params["onlyIfAway"] = True
         ready_by = time.monotonic() + READY_WITHIN
         while True:
             try:

@@ -381,6 +381,8 @@ class Hub:
         async def agent_notify(params: dict[str, Any]) -> Any:
             attached()
             note = AgentNotifyParams.model_validate(params)
+            if note.only_if_away and not self._bot.asks.away:
+                return SendResult(send_id=0).to_wire()  # at the editor: the agent's own UI
             where = f" in {note.workspace}" if note.workspace else ""
             send_id = await self._bot.tell_owner(
                 Text().bold(f"{note.agent}{where}").line(":").plain(note.text).part(),
