@@ -57,6 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="longest a tool call waits before answering `pending` (default 50)",
     )
+    agents = commands.add_parser(
+        "agents",
+        help="connect coding agents to your phone: write (or remove) their hook and MCP "
+        "entries, user-level",
+        description="Writes tgbridge's entries into ~/.claude/settings.json and ~/.claude.json,\n"
+        "~/.cursor/hooks.json and ~/.cursor/mcp.json, ~/.codex/hooks.json; merges with\n"
+        "what is there; `uninstall` removes exactly tgbridge's entries.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    agents.add_argument("action", choices=["install", "uninstall"])
+    agents.add_argument(
+        "--agent",
+        action="append",
+        choices=["claude", "cursor", "codex"],
+        help="one agent (repeat for several; default: all)",
+    )
     _add_send_and_status(commands)
     _add_agents(commands)
     return parser
@@ -212,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
 
         serve(log_level=args.log_level)
         return 0
+    if args.command == "agents":
+        return _agents(args.action, args.agent or ["claude", "cursor", "codex"])
     if args.command == "mcp":
         from tgbridge.agent_mcp.server import run
 
@@ -229,3 +247,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "login":
         return cli_login.login(args.bot, args.phone, args.api_id)
     return cli_login.logout()
+
+
+def _agents(action: str, agents: list[str]) -> int:
+    from pathlib import Path
+
+    from tgbridge.agents.install import install, launcher, uninstall
+    from tgbridge.app import state_dir
+    from tgbridge.settings import load_settings
+
+    run = launcher(state_dir(load_settings({})))
+    apply = install if action == "install" else uninstall
+    try:
+        changes = apply(agents, home=Path.home(), run=run)
+    except (ValueError, OSError) as error:
+        print(f"tgbridge: {error}", file=sys.stderr)
+        return 2
+    for change in changes:
+        if change.entries:
+            print(f"{change.path}:" + "".join(f"\n  {entry}" for entry in change.entries))
+        elif change.path.exists():
+            print(f"{change.path}: tgbridge's entries removed")
+    return 0

@@ -87,6 +87,7 @@ function activations(userDataDir: string): { sync: number; full: number }[] {
     const lines = readFileSync(ours[0]!, "utf8").split("\n").map(logLine).filter((line) => line !== undefined);
     const activating = lines.find((line) => /^tgbridge \S+ activating$/.test(line[1]));
     const activated = lines.map((line) => /^activated in (\d+) ms$/.exec(line[1])).find(Boolean);
+    if (process.env.TGBRIDGE_BENCH_DEBUG) process.stderr.write(readFileSync(host, "utf8") + readFileSync(ours[0]!, "utf8"));
     if (activating && activated) found.push({ sync: activating[0] - started[0], full: Number(activated[1]) });
   }
   return found;
