@@ -237,3 +237,25 @@ async def test_the_file_exchange_turns_files_into_messages_and_questions(
     assert reasons == ["broken.json.reason.txt", "wrong.json.reason.txt"]
     assert "type must be" in (rejected / "wrong.json.reason.txt").read_text()
     assert (rejected / "broken.json").read_text() == "{oops"  # kept, not lost
+
+
+async def test_a_long_diff_comes_as_a_document_with_a_summary(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    await online_bot(world, sidecars, state)
+    phone = world.server.phone(world.user)
+    phone.send(world.bot, "/away")
+    await next_from_bot(world, 0)
+    diff = "--- a/app.py\n+++ b/app.py\n@@ -1,0 +1,400 @@\n" + "".join(
+        f"+line {n}\n" for n in range(400)
+    )
+    async with hub_control(state) as hub:
+        asking = asyncio.create_task(
+            hub.request("agent/ask", ask("d1", command="Edit(app.py)", details=diff))
+        )
+        document, question = (await phone.wait_messages(3, sender=world.bot))[1:3]
+        assert phone.file_of(document).decode() == diff
+        assert "1 file(s), +400 -0" in question.message
+        await phone.press(question, buttons(question)["Deny"])
+        assert (await asking)["outcome"] == "deny"

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 AWAY = "away"
 ALWAYS = "agent_always"
 KEEP_FINISHED = 500  # answered asks remembered (a retried hook gets the same answer)
+INLINE_DETAILS = 3000  # longer details (a big diff) also go as a document
 STOPPED_WAITING = "the agent stopped waiting"
 
 
@@ -214,6 +215,16 @@ class Asks:
             ).to_wire(),
         )
         part, keyboard = _message(ask)
+        if len(params.details) > INLINE_DETAILS:  # the whole diff as a document first
+            name = "changes.diff" if _is_diff(params.details) else "details.txt"
+            await self._bot.send(
+                owner_id,
+                owner_id,
+                Text().plain(f"{params.agent}: {params.title}").part(),
+                file_name=name,
+                document_above=1,
+                content=params.details,
+            )
         send_id = await self._bot.send(owner_id, owner_id, part, buttons=keyboard)
         message_id = await self._bot.message_id(send_id)
         if message_id is not None:
@@ -279,7 +290,12 @@ def _message(ask: Ask) -> tuple[Any, Keyboard]:
         text.pre(params.command, "bash")
         text.line()
     if params.details:
-        text.pre(params.details[:3000], "diff" if params.details.startswith("diff") else "")
+        language = "diff" if _is_diff(params.details) else ""
+        if len(params.details) > INLINE_DETAILS:
+            text.line(
+                _diff_summary(params.details) if language else "(long: the full text follows)"
+            )
+        text.pre(params.details[:INLINE_DETAILS], language)
         text.line()
     base = {"ask": ask.id, "digest": ask.digest}
     if params.kind == "approval":
@@ -300,6 +316,19 @@ def _message(ask: Ask) -> tuple[Any, Keyboard]:
         return text.part(), rows
     text.plain("Reply to this message to continue; the agent stops otherwise.")
     return text.part(), []
+
+
+def _is_diff(text: str) -> bool:
+    return text.startswith(("diff ", "--- ", "@@"))
+
+
+def _diff_summary(diff: str) -> str:
+    """ "3 file(s), +120 -8" for a unified diff."""
+    lines = diff.splitlines()
+    files = sum(1 for line in lines if line.startswith("+++ "))
+    added = sum(1 for line in lines if line.startswith("+") and not line.startswith("+++"))
+    removed = sum(1 for line in lines if line.startswith("-") and not line.startswith("---"))
+    return f"{max(files, 1)} file(s), +{added} -{removed}; the whole diff is the document above."
 
 
 def _said(answer: AgentAnswer) -> str:
