@@ -13,7 +13,7 @@ from typing import Any
 
 from telethon.tl import types
 
-from tests.telegram.harness import Sidecar, World, online_bot
+from tests.telegram.harness import Sidecar, World, allow, online_bot
 from tests.telegram.test_hub import hub_control
 from tests.telegram.test_phone_security import buttons
 
@@ -259,3 +259,27 @@ async def test_a_long_diff_comes_as_a_document_with_a_summary(
         assert "1 file(s), +400 -0" in question.message
         await phone.press(question, buttons(question)["Deny"])
         assert (await asking)["outcome"] == "deny"
+
+
+async def test_every_paired_phone_sees_the_ask_but_a_viewer_cannot_answer(
+    world: World, sidecars: list[Sidecar], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    bob = world.server.world.add_user("Bob", phone="+15550000002", username="bob")
+    allow(state, bob, "viewer")
+    await online_bot(world, sidecars, state)
+    owner, viewer = world.server.phone(world.user), world.server.phone(bob)
+    owner.send(world.bot, "/away")
+    await next_from_bot(world, 0)
+    async with hub_control(state) as hub:
+        asking = asyncio.create_task(hub.request("agent/ask", ask("v1", command="make release")))
+        [seen] = await viewer.wait_messages(1, sender=world.bot)
+        question = await next_from_bot(world, 1)
+        refused = await viewer.press(seen, buttons(seen)["Allow"])
+        assert refused.message == "This needs the collaborator role."
+        assert not asking.done()
+        await owner.press(question, buttons(question)["Deny"])
+        assert (await asking)["outcome"] == "deny"
+        await world.server.wait_until(
+            lambda: "Denied by Ann" in bob.messages[seen.id].message or None
+        )

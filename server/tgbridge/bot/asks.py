@@ -1,6 +1,7 @@
 """Agents waiting for a human, on the phone. Each ask is bound to the agent's own call
 (`key`: asked again, it is the same ask), carries a digest of what is approved, expires,
-and is answered once: by a button (single-use, bound to the owner and the message) or a
+and is answered once: by a button (single-use, bound to its person and message; every
+paired person sees the ask, a collaborator or the owner may answer it) or a
 reply to its message; the first answer wins, a late one is refused and says so. When the
 agent stops waiting, the phone message is edited to say the ask is stale."""
 
@@ -21,6 +22,7 @@ from tgbridge.methods import AGENT_ASKED
 from tgbridge.protocol import AgentAnswer, AgentAskedParams, AgentAskParams, AskOutcome
 from tgbridge.security.roles import allows
 from tgbridge.telegram.gateway import Incoming
+from tgbridge.telegram.render import Part
 
 if TYPE_CHECKING:
     from tgbridge.bot.phone import PhoneBot
@@ -40,8 +42,8 @@ class Ask:
     asked_at: float
     expires_at: float
     answer: asyncio.Future[AgentAnswer]
-    chat_id: int = 0
-    message_id: int | None = None
+    # Where it was shown: (chat, message) per paired person; the owner's first.
+    shown: list[tuple[int, int]] = field(default_factory=list)
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
@@ -76,11 +78,11 @@ class Asks:
             asked_at=now,
             expires_at=now + params.timeout_seconds,
             answer=loop.create_future(),
-            chat_id=owner.user_id,
         )
         self._remember(ask)
         ask.timer = loop.call_later(params.timeout_seconds, self._expire, ask)
-        await self._post(ask, owner.user_id)
+        people = [u.user_id for u in self._bot.access.users()]  # owner first
+        await asyncio.gather(*(self._post(ask, person) for person in people))
         return await self._wait(ask, params.wait_seconds)
 
     async def wait(self, ask_id: str, wait_seconds: float) -> AgentAnswer:
@@ -199,7 +201,36 @@ class Asks:
         self._bot.spawn(self._settle(ask, answer, None))
         return answer
 
-    async def _post(self, ask: Ask, owner_id: int) -> None:
+    async def _post(self, ask: Ask, person: int) -> None:
+        """Shows the ask to one paired person: everyone sees it; only a collaborator or
+        the owner can answer (the button's action needs that role)."""
+        params = ask.params
+        if person == self._owner_id():
+            self._tell_editor(ask)
+        part, keyboard = _message(ask)
+        if len(params.details) > INLINE_DETAILS:  # the whole diff as a document first
+            name = "changes.diff" if _is_diff(params.details) else "details.txt"
+            await self._bot.send(
+                person,
+                person,
+                Text().plain(f"{params.agent}: {params.title}").part(),
+                file_name=name,
+                document_above=1,
+                content=params.details,
+            )
+        send_id = await self._bot.send(person, person, part, buttons=keyboard)
+        message_id = await self._bot.message_id(send_id)
+        if message_id is not None:
+            ask.shown.append((person, message_id))
+            self._by_message[(person, message_id)] = ask
+            if ask.answer.done():  # answered or expired before its id was known
+                await self._settle_one(ask, ask.answer.result(), person, message_id)
+
+    def _owner_id(self) -> int | None:
+        owner = self._bot.access.owner()
+        return owner.user_id if owner else None
+
+    def _tell_editor(self, ask: Ask) -> None:
         params = ask.params
         self._bot.hub.tell_windows(
             AGENT_ASKED,
@@ -214,24 +245,6 @@ class Asks:
                 workspace=params.workspace,
             ).to_wire(),
         )
-        part, keyboard = _message(ask)
-        if len(params.details) > INLINE_DETAILS:  # the whole diff as a document first
-            name = "changes.diff" if _is_diff(params.details) else "details.txt"
-            await self._bot.send(
-                owner_id,
-                owner_id,
-                Text().plain(f"{params.agent}: {params.title}").part(),
-                file_name=name,
-                document_above=1,
-                content=params.details,
-            )
-        send_id = await self._bot.send(owner_id, owner_id, part, buttons=keyboard)
-        message_id = await self._bot.message_id(send_id)
-        if message_id is not None:
-            ask.message_id = message_id
-            self._by_message[(ask.chat_id, message_id)] = ask
-            if ask.answer.done():  # answered or expired before its id was known
-                await self._settle(ask, ask.answer.result(), None)
 
     def _expire(self, ask: Ask) -> None:
         if ask.answer.done():
@@ -249,14 +262,17 @@ class Asks:
             ask.answer.set_result(answer)
 
     async def _settle(self, ask: Ask, answer: AgentAnswer, press: PressRequest | None) -> None:
-        """The phone message says how it ended, without its buttons."""
-        text = Text().plain(f"{ask.params.agent}: {ask.params.title}").line()
-        waited = int(time.time() - ask.asked_at)
-        text.bold(_said(answer)).plain(f" (after {waited} s)")
-        if press is not None:
-            await press.edit(text.part())
-        elif ask.message_id is not None:
-            await self._bot.edit(ask.chat_id, ask.chat_id, ask.message_id, text.part())
+        """Every phone message of the ask says how it ended, without its buttons."""
+        for chat_id, message_id in ask.shown:
+            if press is not None and (chat_id, message_id) == (press.chat_id, press.message_id):
+                await press.edit(_ended(ask, answer))
+            else:
+                await self._settle_one(ask, answer, chat_id, message_id)
+
+    async def _settle_one(
+        self, ask: Ask, answer: AgentAnswer, chat_id: int, message_id: int
+    ) -> None:
+        await self._bot.edit(chat_id, chat_id, message_id, _ended(ask, answer))
 
     def _remember(self, ask: Ask) -> None:
         self._by_id[ask.id] = ask
@@ -265,8 +281,14 @@ class Asks:
         for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             self._by_id.pop(old.id, None)
             self._by_key.pop(old.params.key, None)
-            if old.message_id is not None:
-                self._by_message.pop((old.chat_id, old.message_id), None)
+            for shown in old.shown:
+                self._by_message.pop(shown, None)
+
+
+def _ended(ask: Ask, answer: AgentAnswer) -> Part:
+    text = Text().plain(f"{ask.params.agent}: {ask.params.title}").line()
+    waited = int(time.time() - ask.asked_at)
+    return text.bold(_said(answer)).plain(f" (after {waited} s)").part()
 
 
 def _digest(params: AgentAskParams) -> str:
