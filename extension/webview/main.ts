@@ -83,10 +83,15 @@ function scheduleRender(): void {
 
 function scheduleSave(): void {
   if (saveTimer !== undefined) return;
-  saveTimer = setTimeout(() => {
-    saveTimer = undefined;
-    api.setState(toSaved(model, anchor));
-  }, SAVE_DELAY_MS);
+  saveTimer = setTimeout(saveNow, SAVE_DELAY_MS);
+}
+
+/** Saves at once: for a choice the next load must know even if the view is hidden (and
+ * this page gone) before the delayed save. */
+function saveNow(): void {
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
+  api.setState(toSaved(model, anchor));
 }
 
 /** The chat's newest page again (a send was delivered, one came from elsewhere). */
@@ -255,7 +260,8 @@ function onIntent(intent: Intent): void {
     case "scrolled":
       return afterScroll();
     case "closePairing":
-      return dispatch({ kind: "pairing", pairing: null });
+      dispatch({ kind: "pairing", pairing: null });
+      return saveNow();
     case "copy":
       navigator.clipboard.writeText(intent.text).then(
         () => dispatch({ kind: "notice", text: `${intent.what} is on the clipboard.`, level: "info" }),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tests.bench.editor import run as editor_run
 from tests.bench.history import history_line
 from tests.bench.hooks import hooks_lines
 from tests.bench.hub import hub_lines
@@ -13,7 +14,7 @@ from tests.bench.outbox import outbox_lines
 from tests.bench.startup import startup_line
 from tests.bench.workspace import run as workspace_run
 
-BENCHMARKS = ("startup", "outbox", "history", "hub", "workspace", "hooks")
+BENCHMARKS = ("startup", "outbox", "history", "hub", "workspace", "hooks", "editor")
 
 
 def main() -> None:
@@ -42,6 +43,8 @@ def main() -> None:
     if "hooks" in chosen:
         for line in hooks_lines(args.runs):
             print(line, flush=True)
+    if "editor" in chosen:
+        editor_run(lambda line: print(line, flush=True), args.runs)
 
 
 if __name__ == "__main__":

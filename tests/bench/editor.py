@@ -1,16 +1,18 @@
 """The editor side, in a real editor (code-server driven in Chromium, as the e2e tier):
 
-- `activation_ms`: the extension's activation as VS Code counts it (loading the bundle
-  and the synchronous part of `activate()`: from the extension host's "activating
-  tgbridge" to the extension's own first log line), median over window reloads; beside it
-  `activate()` until it resolves (the sidecar started and initialized: the extension's
-  "activated in N ms" line). Target (issue 11): <= 50 ms.
+- `activation_ms`: the extension's activation as VS Code counts it (Developer: Show
+  Running Extensions: loading the code plus the activate() call, not what it awaits),
+  median over window reloads; beside it a small built-in extension activated on the same
+  event in the same extension host (merge-conflict), and activate() until it resolves
+  (the sidecar started and answering: the extension's "activated in N ms" log line).
+  Target (issue 11): <= 50 ms.
 - `extension_bundle_kb`: dist/extension.js and dist/webview.js after a production build.
   Limit: 1024 KB each.
 - `chat_first_paint_ms`: from "tgbridge: Open Chat" (Enter in the palette) to the first
   message on screen in the Chat view, with 1,000 messages in the chat's history (written
-  into the store, as the hub would have), median over several openings of the hidden
-  view. Target: <= 200 ms.
+  into the store, as the hub would have), median over one opening of the hidden view per
+  window load; beside it the part before the view's page frame exists (VS Code's side).
+  Target: <= 200 ms.
 
 The browser part is tests/e2e/bench.ts (built to out/tests/e2e/bench.js); this module
 builds it, runs it with the e2e tier's tools and relays its lines.

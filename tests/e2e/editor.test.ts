@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { startCodeServer, type CodeServer } from "./codeServer";
-import { one, sidecarPids, waitUntil } from "./processes";
+import { one, sidecarPids, stopHubs, waitUntil } from "./processes";
 import {
   QUIET_SETTINGS,
   STEP_TIMEOUT,
@@ -26,6 +26,8 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
   let page: Page;
   let step = 0;
   let folder = "";
+  /** Its own state (not the user's), and its hub stopped at the end. */
+  let stateDir = "";
 
   const shot = async (name: string): Promise<void> => {
     step += 1;
@@ -35,13 +37,14 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
   before(async () => {
     mkdirSync(screenshots, { recursive: true });
     folder = mkdtempSync(path.join(tmpdir(), "tgbridge-e2e-workspace-"));
+    stateDir = mkdtempSync(path.join(tmpdir(), "tgbridge-e2e-state-"));
     writeFileSync(path.join(folder, "hello.py"), 'def greet(name):\n    return f"hello {name}"\n');
     server = await startCodeServer({
       bin: required("CODE_SERVER_BIN"),
       nodeBin: required("NODE24_BIN"),
       vsix,
       folder,
-      userSettings: QUIET_SETTINGS,
+      userSettings: { ...QUIET_SETTINGS, "tgbridge.stateDir": stateDir },
     });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -55,7 +58,9 @@ describe("tgbridge in a real VS Code (code-server)", { timeout: 5 * 60_000 }, ()
   after(async () => {
     await browser?.close();
     await server?.stop();
+    await stopHubs(stateDir).catch(() => undefined);
     rmSync(folder, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("shows the connection state in the status bar", async () => {

@@ -71,3 +71,41 @@ export function stopProcess(child: ChildProcess, graceMs = 10_000, group = false
     signal("SIGTERM");
   });
 }
+
+/** The hubs serving `stateDir` (tgbridge.stateDir reaches them as TGBRIDGE_STATE_DIR). A
+ * sidecar starts its hub in a session of its own, so stopping code-server leaves it, and
+ * it lingers tgbridge.hubLingerMinutes after its last window: a test stops it itself. */
+export function hubPids(stateDir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (!cmdline.includes("tgbridge") || !cmdline.includes("hub")) continue;
+      const environ = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
+      if (environ.includes(`TGBRIDGE_STATE_DIR=${stateDir}`)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+/** SIGTERM to the hubs of `stateDir`, SIGKILL to any still there after `graceMs`. */
+export async function stopHubs(stateDir: string, graceMs = 10_000): Promise<void> {
+  const signal = (pids: number[], name: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  signal(hubPids(stateDir), "SIGTERM");
+  const left = await waitUntil(async () => (hubPids(stateDir).length ? [] : [0]), graceMs, "the hub to stop").then(
+    () => [],
+    () => hubPids(stateDir),
+  );
+  signal(left, "SIGKILL");
+}

@@ -219,3 +219,14 @@ async def test_buttons_pressed_twice_by_someone_else_or_late_change_nothing(
     assert (bob.id, "button", "refused", "not_yours") in log
     assert (world.user.id, "button", "refused", "used") in log
     assert (world.user.id, "button", "refused", "expired") in log
+
+
+async def test_the_bots_own_replies_reach_the_editor_live(
+    world: World, sidecars: list[Sidecar], tmp_path: Path, repo: Path
+) -> None:
+    sidecar = await online_bot(world, sidecars, tmp_path / "state", workspace=repo)
+    await ask(world, world.user, "/status")
+    shown = await sidecar.wait_for(
+        lambda: [m for m in sidecar.of("tgbridge/message") if m["outgoing"]] or None
+    )
+    assert "on main" in shown[0]["text"]

@@ -336,6 +336,7 @@ class TelegramService:
         if buttons:
             last = messages[-1]
             messages[-1] = NewMessage(last.kind, {**last.payload, "buttons": buttons})
+        messages = [NewMessage(m.kind, {**m.payload, "bot": True}) for m in messages]
         send_id = self._outbox_store.enqueue(chat_id, messages, reply_to, account_id=account.id)
         self._outbox.wake(chat_id)
         return send_id
@@ -534,19 +535,20 @@ class TelegramService:
         path = row.payload.get("path")
         if telegram_id is not None:
             # The chat panel shows both sides of the conversation.
-            self._history.record(
-                StoredMessage(
-                    account_id=row.account_id,
-                    chat_id=row.chat_id,
-                    message_id=telegram_id,
-                    sender_id=None,
-                    outgoing=True,
-                    text=str(row.payload.get("text") or row.payload.get("caption") or ""),
-                    date=time.time(),
-                    reply_to=row.reply_to,
-                    file_path=None if row.payload.get("copy") else path,
-                )
+            stored = StoredMessage(
+                account_id=row.account_id,
+                chat_id=row.chat_id,
+                message_id=telegram_id,
+                sender_id=None,
+                outgoing=True,
+                text=str(row.payload.get("text") or row.payload.get("caption") or ""),
+                date=time.time(),
+                reply_to=row.reply_to,
+                file_path=None if row.payload.get("copy") else path,
             )
+            if self._history.record(stored) and row.payload.get("bot"):
+                # The bot's own replies (no window sent them) appear in the Chat view too.
+                await self._tell_editor(_chat_message(stored))
         if path and row.payload.get("copy"):
             self._files.remove_outgoing(Path(path))
         return telegram_id
