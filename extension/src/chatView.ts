@@ -42,8 +42,11 @@ export interface ChatSidecar {
   ): Promise<Requests[M]["result"] | undefined>;
 }
 
-/** Messages in the first page of a chat (what must paint fast), and in later ones. */
-const PAGE = 100;
+/** Messages in the first page of a chat (what must paint fast: a screenful and some),
+ * and in later ones; older ones load on scroll. */
+const PAGE = 40;
+/** Reading ahead for the next opening waits this long after the last news. */
+const WARM_AFTER_MS = 500;
 /** The newest messages fetched again after a send, to show what was stored. */
 const REFRESH_PAGE = 30;
 const SEARCH_PAGE = 50;
@@ -77,6 +80,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private sends: Promise<void> = Promise.resolve();
   private outboxTimer: NodeJS.Timeout | undefined;
   private chatsTimer: NodeJS.Timeout | undefined;
+  private warmTimer: NodeJS.Timeout | undefined;
+  private warmed: ToWebview[] = [];
   /** Messages for the page once it is ready (a reveal or focus asked while it loads). */
   private afterReady: ToWebview[] = [];
   private readonly paintEmitter = new vscode.EventEmitter<{ count: number; ms: number }>();
@@ -111,7 +116,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const dist = vscode.Uri.joinPath(this.extensionUri, "dist");
     const media = vscode.Uri.joinPath(this.extensionUri, "extension", "media");
     view.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
-    view.webview.html = this.html(view.webview, dist, media);
+    view.webview.html = this.html(view.webview, dist, media, [{ type: "state", state: this.state }, ...this.warmed]);
     this.viewDisposables = [
       view.webview.onDidReceiveMessage((value: unknown) => void this.onWebviewMessage(value)),
       view.onDidChangeVisibility(() => {
@@ -142,6 +147,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     if (state.kind !== "running") return;
     const connection = state.status.connection;
     const was = before.kind === "running" ? before.status.connection : undefined;
+    if (connection.state === "online" && was?.state !== "online") this.scheduleWarm();
     if (!was || (was.state !== "online" && connection.state === "online")) {
       if (this.ready) void this.sync(this.chatId, "refresh");
     } else if (was.state !== connection.state || was.waitSeconds !== connection.waitSeconds) {
@@ -377,6 +383,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   private onMessage(message: ChatMessage): void {
     this.files.remember(message.filePath);
+    this.scheduleWarm();
     if (!this.knownChats.has(message.chatId)) this.scheduleChats();
     const key = `${message.chatId}:${message.messageId}`;
     const first = !this.counted.has(key);
@@ -447,8 +454,33 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     view.badge = total > 0 ? { value: total, tooltip: `${total} unread Telegram ${total === 1 ? "message" : "messages"}` } : undefined;
   }
 
-  private html(webview: vscode.Webview, dist: vscode.Uri, media: vscode.Uri): string {
+  /** The chats and the newest page of the chat that opens first, read ahead while the
+   * view is closed and written into the page itself: it paints them without waiting
+   * for a round trip through the sidecar and the hub (its `ready` then refreshes). */
+  private async warm(): Promise<void> {
+    const chats = await this.read("tgbridge/chats", {});
+    const chatId = this.chatId ?? chats?.chats[0]?.chatId ?? null;
+    if (!chats || chatId === null) return;
+    const page = await this.read("tgbridge/history", { chatId, limit: PAGE });
+    if (!page) return;
+    for (const chat of chats.chats) this.files.remember(chat.last.filePath);
+    for (const message of page.messages) this.files.remember(message.filePath);
+    this.warmed = [
+      { type: "chats", chats: chats.chats, people: chats.people, chatId },
+      { type: "history", chatId, messages: page.messages, nextCursor: page.nextCursor, mode: "latest", reveal: null },
+    ];
+  }
+
+  private scheduleWarm(): void {
+    if (this.view?.visible) return;
+    clearTimeout(this.warmTimer);
+    this.warmTimer = setTimeout(() => void this.warm(), WARM_AFTER_MS);
+  }
+
+  private html(webview: vscode.Webview, dist: vscode.Uri, media: vscode.Uri, initial: ToWebview[]): string {
     const nonce = randomBytes(16).toString("base64");
+    // JSON, not script: "<" escaped so no text from Telegram can close the element.
+    const data = JSON.stringify(initial).replace(/</g, "\\u003c");
     const csp = webview.cspSource;
     const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, "webview.js"));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(media, "chat.css"));
@@ -463,6 +495,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 </head>
 <body>
 <p class="muted" data-testid="sidecar-state">Starting tgbridge…</p>
+<script type="application/json" id="tgbridge-initial">${data}</script>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;
@@ -471,6 +504,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   dispose(): void {
     clearTimeout(this.outboxTimer);
     clearTimeout(this.chatsTimer);
+    clearTimeout(this.warmTimer);
     for (const disposable of [...this.viewDisposables, ...this.disposables]) disposable.dispose();
   }
 }

@@ -3,16 +3,8 @@
 // crashes the user gets an error with "Show Logs". A send the sidecar did not answer
 // because it stopped is sent again, with the same clientKey, once a sidecar is ready.
 import * as vscode from "vscode";
-import {
-  CloseAction,
-  ErrorAction,
-  ExecuteCommandRequest,
-  LanguageClient,
-  RevealOutputChannelOn,
-  TransportKind,
-  type LanguageClientOptions,
-  type ServerOptions,
-} from "vscode-languageclient/node";
+import type { LanguageClient, LanguageClientOptions, ServerOptions } from "vscode-languageclient/node";
+import { languageClient } from "./languageClient";
 import { errorMessage, showErrorWithLogs, showLogs, traceError, traceInfo } from "./log";
 import type {
   AgentAskedParams,
@@ -107,6 +99,7 @@ export class Sidecar implements vscode.Disposable {
     if (!paths.ok) return this.fail(paths.message);
     traceInfo(`Sidecar libraries: ${paths.bundled ? "bundled with the extension" : "the interpreter's own"}`);
 
+    const { CloseAction, ErrorAction, ExecuteCommandRequest, RevealOutputChannelOn, TransportKind } = languageClient();
     const serverOptions: ServerOptions = {
       command: python.executable,
       args: ["-m", "tgbridge", "serve"],
@@ -154,7 +147,7 @@ export class Sidecar implements vscode.Disposable {
         },
       },
     };
-    const client = new SidecarClient("tgbridge", "tgbridge sidecar", serverOptions, clientOptions);
+    const client = new (sidecarClientClass())("tgbridge", "tgbridge sidecar", serverOptions, clientOptions);
     this.client = client;
     onNotification(client, "tgbridge/connectionChanged", ({ connection }) => this.onConnection(connection));
     onNotification(client, "tgbridge/message", (message) => this.messageEmitter.fire(message));
@@ -332,12 +325,18 @@ export class Sidecar implements vscode.Disposable {
   }
 }
 
-/** Logs languageclient's own errors without a notification: tgbridge shows its own,
- * each with "Show Logs", so the user never sees the same failure twice. */
-class SidecarClient extends LanguageClient {
-  override error(message: string, data?: unknown): void {
-    super.error(message, data, false);
-  }
+let SidecarClient: typeof LanguageClient | undefined;
+
+/** A LanguageClient that logs languageclient's own errors without a notification:
+ * tgbridge shows its own, each with "Show Logs", so the user never sees the same failure
+ * twice. Made on first use, with the module (off the activation path). */
+function sidecarClientClass(): typeof LanguageClient {
+  SidecarClient ??= class extends languageClient().LanguageClient {
+    override error(message: string, data?: unknown): void {
+      super.error(message, data, false);
+    }
+  };
+  return SidecarClient;
 }
 
 /** The stable `data.code` of a JSON-RPC error from the sidecar, if it has one. */

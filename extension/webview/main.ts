@@ -337,6 +337,9 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => {
 document.addEventListener("visibilitychange", () => afterScroll());
 setInterval(() => view.tick(Date.now()), 1000);
 
+// What the host read ahead, written into the page: painted before any round trip.
+const initial = document.getElementById("tgbridge-initial")?.textContent;
+if (initial) for (const message of JSON.parse(initial) as ToWebview[]) onHost(message);
 scheduleRender();
 post({ type: "ready", chatId: model.chatId });
 // Sends the host never answered before the page went away: asked again with the same

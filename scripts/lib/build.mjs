@@ -11,6 +11,17 @@ await build({
   ...common,
   entryPoints: ["extension/src/extension.ts"],
   outfile: "dist/extension.js",
+  // vscode-languageclient is its own file, loaded when the sidecar starts (languageClient.ts):
+  // activation parses and runs only what it needs.
+  external: ["vscode", "./languageclient.js"],
+  minify: production,
+  sourcemap: !production,
+});
+
+await build({
+  ...common,
+  entryPoints: ["vscode-languageclient/node"],
+  outfile: "dist/languageclient.js",
   external: ["vscode"],
   minify: production,
   sourcemap: !production,

@@ -6,7 +6,8 @@
   event in the same extension host (merge-conflict), and activate() until it resolves
   (the sidecar started and answering: the extension's "activated in N ms" log line).
   Target (issue 11): <= 50 ms.
-- `extension_bundle_kb`: dist/extension.js and dist/webview.js after a production build.
+- `extension_bundle_kb`: dist/extension.js (+ dist/languageclient.js, loaded when the
+  sidecar starts) and dist/webview.js after a production build.
   Limit: 1024 KB each.
 - `chat_first_paint_ms`: from "tgbridge: Open Chat" (Enter in the palette) to the first
   message on screen in the Chat view, with 1,000 messages in the chat's history (written
@@ -57,10 +58,12 @@ def _shell(script: str) -> None:
 def bundle_line() -> str:
     _shell("node scripts/lib/build.mjs --production")
     extension = (ROOT / "dist" / "extension.js").stat().st_size / 1024
+    client = (ROOT / "dist" / "languageclient.js").stat().st_size / 1024
     webview = (ROOT / "dist" / "webview.js").stat().st_size / 1024
     return (
-        f"extension_bundle_kb: {extension:.0f} KB (webview: {webview:.0f} KB; "
-        f"limit: {BUNDLE_LIMIT_KB} KB each)"
+        f"extension_bundle_kb: {extension + client:.0f} KB (activation loads {extension:.0f} KB, "
+        f"the language client {client:.0f} KB when the sidecar starts; webview: "
+        f"{webview:.0f} KB; limit: {BUNDLE_LIMIT_KB} KB each)"
     )
 
 
