@@ -153,7 +153,9 @@ class Bridge:
         return HistoryResult.model_validate(answer)
 
     async def relay(self, method: str, params: Model | None, result: type[ResultT]) -> ResultT:
-        """A request the hub answers, passed on as it is."""
+        """A request the hub answers, passed on as it is; refused at once (no hub is
+        started for it) while this window never connected or logged in."""
+        self.require_telegram()
         wire = params.to_wire() if params is not None else {}
         return result.model_validate(await (await self._hub()).request(method, wire))
 
