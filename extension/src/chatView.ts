@@ -5,7 +5,6 @@
 // messages, three commands at most) and a file is opened only if this side showed it.
 // Without retainContextWhenHidden the page is gone while hidden: it posts `ready` when
 // it loads again, and this side sends it everything it needs then.
-import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { errorMessage, traceDebug, traceInfo, traceWarn } from "./log";
@@ -18,6 +17,7 @@ import type {
   Requests,
   SendParams,
 } from "./protocol";
+import { chatPageHtml } from "./chatPage";
 import { fileKind, ReceivedFiles } from "./receivedFiles";
 import type { ViewState } from "./statusText";
 import {
@@ -113,10 +113,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     for (const disposable of this.viewDisposables) disposable.dispose();
     this.view = view;
     this.ready = false;
-    const dist = vscode.Uri.joinPath(this.extensionUri, "dist");
-    const media = vscode.Uri.joinPath(this.extensionUri, "extension", "media");
-    view.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
-    view.webview.html = this.html(view.webview, dist, media, [{ type: "state", state: this.state }, ...this.warmed]);
+    view.webview.options = { enableScripts: true, localResourceRoots: [] };
+    view.webview.html = chatPageHtml(this.extensionUri.fsPath, [{ type: "state", state: this.state }, ...this.warmed]);
     this.viewDisposables = [
       view.webview.onDidReceiveMessage((value: unknown) => void this.onWebviewMessage(value)),
       view.onDidChangeVisibility(() => {
@@ -475,30 +473,6 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     if (this.view?.visible) return;
     clearTimeout(this.warmTimer);
     this.warmTimer = setTimeout(() => void this.warm(), WARM_AFTER_MS);
-  }
-
-  private html(webview: vscode.Webview, dist: vscode.Uri, media: vscode.Uri, initial: ToWebview[]): string {
-    const nonce = randomBytes(16).toString("base64");
-    // JSON, not script: "<" escaped so no text from Telegram can close the element.
-    const data = JSON.stringify(initial).replace(/</g, "\\u003c");
-    const csp = webview.cspSource;
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, "webview.js"));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, "chat.css"));
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${csp}; script-src 'nonce-${nonce}'; img-src ${csp} data:; font-src ${csp};">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${style}" rel="stylesheet">
-<title>tgbridge chat</title>
-</head>
-<body>
-<p class="muted" data-testid="sidecar-state">Starting tgbridge…</p>
-<script type="application/json" id="tgbridge-initial">${data}</script>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
   }
 
   dispose(): void {

@@ -5,7 +5,6 @@
 // stored answers with its first send id instead of going out twice.
 // No vscode imports, so node:test drives it against the real sidecar.
 import { randomUUID } from "node:crypto";
-import { ConnectionError, ErrorCodes, ResponseError } from "vscode-jsonrpc/node";
 
 export interface RetryOptions<C> {
   /** How many times to send again; after that the last error is thrown. */
@@ -72,17 +71,24 @@ export class ReadyClient<C extends { isRunning(): boolean }> {
   }
 }
 
+// vscode-jsonrpc's codes for "no answer, the connection went away": PendingResponseRejected,
+// ConnectionInactive, MessageWriteError (a ResponseError's code).
+const LOST_CODES = new Set([-32097, -32096, -32099]);
+// A ConnectionError's: Closed (1) and Disposed (2), with vscode-jsonrpc's own messages.
+const CLOSED = /^Connection is (closed|disposed)\.$/;
+
 /** True when the request got no answer because the connection to the sidecar ended:
  * vscode-jsonrpc rejects what was pending when the connection is disposed, and refuses
- * to send on a closed one; vscode-languageclient refuses while the client is not running. */
+ * to send on a closed one; vscode-languageclient refuses while the client is not running.
+ * Recognised by code, not class: the language client is bundled apart
+ * (dist/languageclient.js) with its own copy of vscode-jsonrpc, whose errors are not
+ * instances of any class this file could import. */
 export function connectionLost(error: unknown): boolean {
-  if (error instanceof ConnectionError) return true;
-  if (!(error instanceof ResponseError)) return false;
-  return (
-    error.code === ErrorCodes.PendingResponseRejected ||
-    error.code === ErrorCodes.ConnectionInactive ||
-    error.code === ErrorCodes.MessageWriteError
-  );
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "number") return false;
+  if (LOST_CODES.has(code)) return true;
+  return (code === 1 || code === 2) && !("data" in error) && CLOSED.test(error.message);
 }
 
 /** One key per user action, kept across retries of that action. */

@@ -66,19 +66,23 @@ function scheduleRender(): void {
   if (frame !== undefined) return;
   frame = requestAnimationFrame(() => {
     frame = undefined;
-    const result = view.update(model, Date.now(), restore);
-    if (result.firstPaint !== null) {
-      restore = null;
-      if (!painted) {
-        painted = true;
-        const count = result.firstPaint;
-        // The frame after this one is the first that shows the messages.
-        requestAnimationFrame(() => post({ type: "painted", count, ms: Math.round(performance.now() * 10) / 10 }));
-      }
-    }
-    if (result.revealed) dispatch({ kind: "revealed" });
-    afterScroll();
+    render();
   });
+}
+
+function render(): void {
+  const result = view.update(model, Date.now(), restore);
+  if (result.firstPaint !== null) {
+    restore = null;
+    if (!painted) {
+      painted = true;
+      const count = result.firstPaint;
+      // The next frame is the first that shows the messages.
+      requestAnimationFrame(() => post({ type: "painted", count, ms: Math.round(performance.now() * 10) / 10 }));
+    }
+  }
+  if (result.revealed) dispatch({ kind: "revealed" });
+  afterScroll();
 }
 
 function scheduleSave(): void {
@@ -340,7 +344,10 @@ setInterval(() => view.tick(Date.now()), 1000);
 // What the host read ahead, written into the page: painted before any round trip.
 const initial = document.getElementById("tgbridge-initial")?.textContent;
 if (initial) for (const message of JSON.parse(initial) as ToWebview[]) onHost(message);
-scheduleRender();
+// Built now, not at the next animation frame: the browser's first paint shows it.
+if (frame !== undefined) cancelAnimationFrame(frame);
+frame = undefined;
+render();
 post({ type: "ready", chatId: model.chatId });
 // Sends the host never answered before the page went away: asked again with the same
 // key, which the sidecar answers with the send it already has (never a second send).

@@ -69,6 +69,23 @@ class AgentRules(BaseModel):
     allow: list[str] = Field(default_factory=list)
 
 
+class VoiceSetting(BaseModel):
+    """`tgbridge.voice`: how a voice note from a paired phone is turned into text. `local`
+    runs Whisper on this machine (the voice add-on, `tgbridge[voice]`); `openai` sends the
+    note to an OpenAI-compatible server (the key from OPENAI_API_KEY); `off` keeps voice
+    notes as files only."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
+    )
+
+    provider: Literal["local", "openai", "off"] = "local"
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_model: str = "whisper-1"
+    # Longer notes are not transcribed (the phone is told why).
+    max_seconds: int = Field(default=300, ge=1, le=3600)
+
+
 class PhoneSettings(BaseModel):
     """The settings the phone side works by (application scope: a repository cannot set
     them); the latest window's reach the running hub."""
@@ -79,6 +96,7 @@ class PhoneSettings(BaseModel):
     deny_globs: list[str] = Field(default_factory=list)
     notify: NotifyRules = Field(default_factory=NotifyRules)
     agent_rules: AgentRules = Field(default_factory=AgentRules)
+    voice: VoiceSetting = Field(default_factory=VoiceSetting)
 
 
 class Settings(BaseSettings):
@@ -99,6 +117,7 @@ class Settings(BaseSettings):
     deny_globs: list[str] = Field(default_factory=list)
     notify: NotifyRules = Field(default_factory=NotifyRules)
     agent_rules: AgentRules = Field(default_factory=AgentRules)
+    voice: VoiceSetting = Field(default_factory=VoiceSetting)
 
     def phone(self) -> PhoneSettings:
         return PhoneSettings(
@@ -106,6 +125,7 @@ class Settings(BaseSettings):
             deny_globs=self.deny_globs,
             notify=self.notify,
             agent_rules=self.agent_rules,
+            voice=self.voice,
         )
 
 

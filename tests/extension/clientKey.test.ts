@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ResponseError, ErrorCodes } from "vscode-jsonrpc/node";
+import { ConnectionError, ConnectionErrors, ErrorCodes, ResponseError } from "vscode-jsonrpc/node";
 import type { SendParams } from "../../extension/src/protocol";
 import { connectionLost, newClientKey, ReadyClient, requestWithRetry } from "../../extension/src/retry";
 import { startLoopbackServer, type LoopbackServer, type PhoneMessage } from "../e2e/telegramServer";
@@ -116,6 +116,33 @@ describe("which failures are sent again", () => {
     assert.ok(connectionLost(new ResponseError(ErrorCodes.ConnectionInactive, "Client is not running")));
     assert.equal(connectionLost(new ResponseError(-32001, "Not connected to Telegram", { code: "not_connected" })), false);
     assert.equal(connectionLost(new Error("boom")), false);
+  });
+
+  it("also when the error comes from the language client's own copy of vscode-jsonrpc", () => {
+    assert.ok(connectionLost(new ConnectionError(ConnectionErrors.Closed, "Connection is closed.")));
+    assert.ok(connectionLost(new ConnectionError(ConnectionErrors.Disposed, "Connection is disposed.")));
+    // dist/languageclient.js bundles vscode-jsonrpc again: its classes are other classes.
+    class OtherResponseError extends Error {
+      constructor(
+        readonly code: number,
+        message: string,
+        readonly data?: unknown,
+      ) {
+        super(message);
+      }
+    }
+    class OtherConnectionError extends Error {
+      constructor(
+        readonly code: number,
+        message: string,
+      ) {
+        super(message);
+      }
+    }
+    assert.ok(connectionLost(new OtherResponseError(ErrorCodes.PendingResponseRejected, "Pending response rejected")));
+    assert.ok(connectionLost(new OtherConnectionError(ConnectionErrors.Closed, "Connection is closed.")));
+    assert.equal(connectionLost(new OtherResponseError(1, "Connection is closed.", { code: "x" })), false);
+    assert.equal(connectionLost(new OtherResponseError(-32001, "Not connected to Telegram")), false);
   });
 
   it("gives up after the bounded number of retries, or when no sidecar comes", async () => {

@@ -4,11 +4,12 @@
 // the QR code, which received files may be opened, and the DOM the view builds
 // (on linkedom: every text from Telegram lands as text).
 import assert from "node:assert/strict";
-import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parseHTML } from "linkedom";
+import { chatPageHtml } from "../../extension/src/chatPage";
 import type { ChatMessage, MessageStatusParams, OutboxItem, StatusResult } from "../../extension/src/protocol";
 import { fileKind, ReceivedFiles } from "../../extension/src/receivedFiles";
 import { parseFromWebview, WEBVIEW_COMMANDS, type FromWebview } from "../../extension/src/webviewProtocol";
@@ -85,6 +86,39 @@ function status(sendId: number, state: MessageStatusParams["state"], fields: Par
 }
 
 const ids = (model: Model): number[] => model.messages.map((m) => m.messageId);
+
+describe("the Chat view's page", () => {
+  function extensionWith(script: string): string {
+    const root = mkdtempSync(path.join(tmpdir(), "tgbridge-page-"));
+    mkdirSync(path.join(root, "dist"));
+    mkdirSync(path.join(root, "extension", "media"), { recursive: true });
+    writeFileSync(path.join(root, "dist", "webview.js"), script);
+    writeFileSync(path.join(root, "extension", "media", "chat.css"), "body { color: red; }");
+    return root;
+  }
+
+  it("runs only its own nonce'd script and style, and loads nothing from elsewhere", () => {
+    const html = chatPageHtml(extensionWith("window.ran = 1;"), []);
+    const { document } = parseHTML(html);
+    const csp = document.querySelector('meta[http-equiv="Content-Security-Policy"]')!.getAttribute("content")!;
+    const nonce = /script-src 'nonce-([^']+)'/.exec(csp)![1]!;
+    assert.equal(csp, `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src data:;`);
+    const scripts = Array.from(document.querySelectorAll("script:not([type])"));
+    assert.deepEqual(scripts.map((s) => [s.getAttribute("nonce"), s.getAttribute("src"), s.textContent]), [[nonce, null, "window.ran = 1;"]]);
+    assert.equal(document.querySelector("style")!.getAttribute("nonce"), nonce);
+    assert.equal(document.querySelector("link"), null);
+    assert.notEqual(nonce, /nonce-([^']+)/.exec(chatPageHtml(extensionWith(""), []))![1], "a new nonce per page");
+  });
+
+  it("keeps text from Telegram and the script's own strings inside their elements", () => {
+    const hostile = { type: "message", text: "</script><script>alert(1)</script>" };
+    const html = chatPageHtml(extensionWith('const end = "</script><b>";'), [hostile]);
+    const { document } = parseHTML(html);
+    assert.equal(document.querySelectorAll("script").length, 2);
+    assert.equal(document.querySelector("b"), null);
+    assert.deepEqual(JSON.parse(document.getElementById("tgbridge-initial")!.textContent!), [hostile]);
+  });
+});
 
 describe("the messages the host accepts from the webview", () => {
   const valid: FromWebview[] = [

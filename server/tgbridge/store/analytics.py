@@ -23,7 +23,9 @@ import sqlite3
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from tgbridge.store.llm_calls import LlmSummary, summary
 
 DEFAULT_PERIODS: tuple[tuple[str, float], ...] = (("24 h", 86400), ("7 days", 7 * 86400))
 REPLY_WINDOW = 86400.0  # a reply later than this answers nothing
@@ -45,6 +47,7 @@ class Period:
     flood_waits: int
     flood_wait_seconds: float
     errors: int  # error events and failed outbox rows
+    llm: LlmSummary = field(default_factory=LlmSummary)  # language-model calls
 
 
 def analytics(
@@ -84,6 +87,7 @@ def analytics(
                 flood_waits=flood_waits,
                 flood_wait_seconds=flood_seconds,
                 errors=error_events + failed,
+                llm=summary(db, start),
             )
         )
     return result
@@ -115,6 +119,8 @@ def format_analytics(periods: list[Period]) -> str:
             + (f" ({_duration(period.flood_wait_seconds)})" if period.flood_waits else ""),
             f"Errors: {period.errors}",
         ]
+        if period.llm.calls:
+            lines += _llm_lines(period.llm)
         sections.append("\n".join(lines))
     text = "\n\n".join(sections) if sections else "No analytics."
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
@@ -256,6 +262,26 @@ def _format_commands(commands: dict[str, int]) -> str:
     ]
     rest = len(commands) - len(shown)
     return ", ".join(shown) + (f", +{rest} more" if rest > 0 else "")
+
+
+def _llm_lines(llm: LlmSummary) -> list[str]:
+    """Shown only when there were calls: most workspaces use no language model."""
+    calls = f"{llm.calls} {_plural(llm.calls, 'call')}" + (
+        f" ({llm.failed} failed)" if llm.failed else ""
+    )
+    latency = (
+        f", median {_duration(llm.median_latency_ms / 1000)}"
+        if llm.median_latency_ms is not None
+        else ""
+    )
+    providers = ", ".join(
+        f"{_command_name(name).lstrip('/')} {count}"
+        for name, count in list(llm.by_provider.items())[:MAX_COMMANDS_SHOWN]
+    )
+    return [
+        f"Language models: {calls}{latency}",
+        f"Tokens: {llm.input_tokens} in, {llm.output_tokens} out; {providers}",
+    ]
 
 
 def _command_name(name: str) -> str:

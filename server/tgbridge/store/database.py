@@ -193,6 +193,23 @@ MIGRATIONS = [
         value TEXT NOT NULL
     );
     """,
+    # Each language-model call, answered or not, for /analytics.
+    """
+    CREATE TABLE llm_calls (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        task TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        latency_ms REAL,
+        first_token_ms REAL,
+        ok INTEGER NOT NULL,
+        error TEXT
+    );
+    CREATE INDEX llm_calls_at ON llm_calls (at);
+    """,
 ]
 
 
