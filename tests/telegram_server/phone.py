@@ -44,6 +44,15 @@ class Phone:
         media = types.MessageMediaDocument(document=document(stored, DC_ID))
         return self.server.world.post(self.account, to, caption, media=media)
 
+    def send_voice(self, to: Account | Group, ogg: bytes, duration: int) -> types.Message:
+        """A voice note, as Telegram sends one: OGG/Opus, no file name, voice audio."""
+        from tests.telegram_server.server import DC_ID
+
+        stored = self.server.world.store_file(ogg, "", "audio/ogg")
+        voice = types.DocumentAttributeAudio(duration=duration, voice=True)
+        media = types.MessageMediaDocument(document=document(stored, DC_ID, [voice]), voice=True)
+        return self.server.world.post(self.account, to, "", media=media)
+
     def send_photo(self, to: Account | Group, data: bytes, *, caption: str = "") -> types.Message:
         from tests.telegram_server.server import DC_ID
 

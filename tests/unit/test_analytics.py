@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tgbridge.llm.errors import LlmError
+from tgbridge.llm.types import Attempt, LlmResult
+from tgbridge.store import llm_calls
 from tgbridge.store.analytics import Period, analytics, format_analytics
 from tgbridge.store.database import open_database
 from tgbridge.store.events import EventLog
 from tgbridge.store.history import HistoryStore, StoredMessage
+from tgbridge.store.llm_calls import LlmSummary
 
 NOW = 1_700_000_000.0
 HOUR = 3600.0
@@ -273,3 +277,40 @@ def test_an_event_keeps_a_short_detail(db: sqlite3.Connection) -> None:
     EventLog(db, clock=lambda: NOW).record("error", detail="x" * 1000)
     at, kind, value, detail = db.execute("SELECT at, kind, value, detail FROM events").fetchone()
     assert (at, kind, value, len(detail)) == (NOW, "error", None, 300)
+
+
+def test_language_model_calls_are_counted_per_period_and_provider(
+    db: sqlite3.Connection,
+) -> None:
+    def answered(provider: str, latency_ms: float, tokens: tuple[int, int]) -> LlmResult:
+        attempts = (Attempt(provider, None),)
+        return LlmResult("ok", provider, "m", *tokens, latency_ms, latency_ms / 2, attempts)
+
+    llm_calls.record(db, "ask", answered("openai", 800, (100, 20)), at=NOW - HOUR)
+    llm_calls.record(db, "review", answered("ollama", 2400, (300, 40)), at=NOW - HOUR)
+    llm_calls.record(db, "ask", answered("openai", 1000, (50, 10)), at=NOW - HOUR)
+    refused = LlmError("key_refused", "anthropic refused the API key.", provider="anthropic")
+    llm_calls.record(db, "ask", refused, at=NOW - HOUR)
+    llm_calls.record(db, "commit", answered("ollama", 5000, (1000, 100)), at=NOW - 3 * DAY)
+    day, week = periods(db)
+    assert day.llm == LlmSummary(
+        calls=4,
+        failed=1,
+        input_tokens=450,
+        output_tokens=70,
+        median_latency_ms=1000,
+        by_provider={"openai": 2, "anthropic": 1, "ollama": 1},
+    )
+    assert (week.llm.calls, week.llm.input_tokens, week.llm.median_latency_ms) == (5, 1450, 1700)
+    text = format_analytics([day, week])
+    assert (
+        "Language models: 4 calls (1 failed), median 1.0 s\n"
+        "Tokens: 450 in, 70 out; openai 2, anthropic 1, ollama 1"
+    ) in text
+    assert "Language models: 5 calls (1 failed), median 1.7 s" in text
+
+
+def test_no_language_model_lines_without_calls(db: sqlite3.Connection) -> None:
+    day, _ = periods(db)
+    assert day.llm == LlmSummary()
+    assert "Language models" not in format_analytics([day])

@@ -28,6 +28,7 @@ from tgbridge.bot.registry import Registry
 from tgbridge.bot.request import Keyboard, PressRequest, Request
 from tgbridge.bot.strangers import split_command
 from tgbridge.bot.text import Text
+from tgbridge.bot.voice_notes import VoiceNotes
 from tgbridge.security.access import AccessStore, User
 from tgbridge.security.buttons import Buttons, Refused
 from tgbridge.security.pairing import Pairing, PairingCode
@@ -64,6 +65,8 @@ class PhoneBot:
         self.notifier = Notifier(self, clock=clock)
         self.runs: dict[str, Running] = {}
         self.asks = Asks(self)
+        self.voice = VoiceNotes(self)
+        service.on_file_saved = self.voice.arrived  # voice notes are transcribed once saved
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -309,6 +312,7 @@ class PhoneBot:
 
     async def stop(self) -> None:
         self.asks.stop()
+        self.voice.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

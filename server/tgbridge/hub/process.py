@@ -88,6 +88,7 @@ from tgbridge.protocol import (
 from tgbridge.settings import PhoneSettings, Settings
 from tgbridge.telegram.gateway import Credentials
 from tgbridge.telegram.service import TelegramService
+from tgbridge.voice.availability import use_packages as use_voice_packages
 from tgbridge.workspace.registry import Workspaces
 
 logger = logging.getLogger(__name__)
@@ -495,6 +496,7 @@ def run_hub(settings: Settings) -> int:
     from tgbridge.app import state_dir
 
     folder = state_dir(settings)
+    use_voice_packages(folder)  # the voice add-on, when `tgbridge voice install` put it there
     lock = HubLock(folder)
     if not lock.acquire():
         logger.info("a tgbridge hub already runs for %s", folder)

@@ -156,9 +156,9 @@ def _diff_paths(line: str) -> list[str] | None:
 
 
 def _path_word(word: str) -> str | None:
-    """`word` as a path when it looks like one: it has a `/` or an extension after a name of
-    two or more characters (`app.py`, not `e.g.`), or it is a dotfile (`.env`). A line number
-    (`app.py:12`) is dropped; URLs are not paths."""
+    """`word` as a path when it looks like one: it has a `/`, or a short extension after a
+    name of two or more characters (`app.py`; not `e.g.` nor `os.environ`), or it is a
+    dotfile (`.env`). A line number (`app.py:12`) is dropped; URLs are not paths."""
     word = word.strip(_TRIM).rstrip(".:")
     if "://" in word:
         return None
@@ -170,7 +170,7 @@ def _path_word(word: str) -> str | None:
     if len(parts) > 1 or name.startswith("."):
         return word
     stem, dot, extension = name.rpartition(".")
-    if dot and len(stem) >= 2 and extension[:1].isalpha():
+    if dot and len(stem) >= 2 and extension[:1].isalpha() and len(extension) <= 5:
         return word
     return None
 

@@ -13,6 +13,7 @@ import contextlib
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -161,6 +162,8 @@ class TelegramService:
         self._waits: dict[int, int] = {}
         self._phone: PhoneSide | None = None
         self._settled: dict[int, list[asyncio.Future[SendStatus]]] = {}
+        # A received file was saved (the phone side transcribes voice notes from it).
+        self.on_file_saved: Callable[[StoredMessage], None] | None = None
 
     def attach_phone(self, phone: PhoneSide) -> None:
         self._phone = phone
@@ -604,6 +607,15 @@ class TelegramService:
             )
         if stored is not None:
             await self._tell_editor(_chat_message(stored))
+        if stored is not None and path is not None and self.on_file_saved is not None:
+            self.on_file_saved(stored)
+
+    async def set_text(self, message: StoredMessage, text: str) -> None:
+        """A received message's text found later (a voice note's transcript): stored,
+        searchable, and shown in the editor as the message's text."""
+        stored = replace(message, text=text, edit_date=time.time())
+        if self._history.record(stored):
+            await self._tell_editor(_chat_message(stored, edited=False))
 
     async def _on_too_long(self, gap: TooLong, fetched: int) -> None:
         since = self._history.newest_date(self._account_id())

@@ -5,6 +5,8 @@ a local server that wants none gets a placeholder."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import os
 import time
 from pathlib import Path
@@ -21,13 +23,11 @@ class OpenAITranscriber:
         self._client: Any = None
 
     async def transcribe(self, path: Path) -> Transcript:
-        duration = audio_seconds(path)
+        duration = await asyncio.to_thread(audio_seconds, path)
         if duration > self.max_seconds:
             raise NoteTooLong(duration, self.max_seconds)
         started = time.perf_counter()
-        result = await self._openai().audio.transcriptions.create(
-            model=self.model, file=(path.name, path.read_bytes())
-        )
+        result = await self._openai().audio.transcriptions.create(model=self.model, file=path)
         text = str(getattr(result, "text", result)).strip()
         language = str(getattr(result, "language", None) or "")
         return Transcript(text, language, duration, time.perf_counter() - started)
@@ -44,11 +44,11 @@ class OpenAITranscriber:
 def audio_seconds(path: Path) -> float:
     """The note's length when PyAV is there to read it (the voice add-on); 0 otherwise."""
     try:
-        import av
+        av: Any = importlib.import_module("av")
     except ImportError:
         return 0.0
     try:
         with av.open(str(path)) as container:
-            return float(container.duration or 0) / av.time_base
+            return float(container.duration or 0) / float(av.time_base)
     except (OSError, ValueError, av.FFmpegError):
         return 0.0

@@ -5,6 +5,7 @@ downloaded at run time. The model is loaded once, on the first note, in the work
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import threading
@@ -49,12 +50,12 @@ class LocalWhisper:
         """The model, loaded on first use (in the calling thread)."""
         with self._loading:
             if self._model is None:
-                from faster_whisper import WhisperModel
-
+                # Imported only now: a hub without voice notes never loads it.
+                whisper = importlib.import_module("faster_whisper")
                 folder = model_dir()
                 if folder is None:
                     raise FileNotFoundError(f"the {WEIGHTS_PACKAGE} package is not installed")
-                self._model = WhisperModel(
+                self._model = whisper.WhisperModel(
                     str(folder),
                     device="cpu",
                     compute_type="int8",

@@ -53,7 +53,9 @@ def _assemble(call: Any, uploaded: Any) -> bytes:
     return data
 
 
-def document(stored: StoredFile, dc_id: int) -> types.Document:
+def document(stored: StoredFile, dc_id: int, attributes: list[Any] | None = None) -> types.Document:
+    """The document of a stored file; its attributes default to its file name."""
+    named = [types.DocumentAttributeFilename(stored.name)]
     return types.Document(
         id=stored.id,
         access_hash=stored.access_hash,
@@ -62,7 +64,7 @@ def document(stored: StoredFile, dc_id: int) -> types.Document:
         mime_type=stored.mime_type,
         size=len(stored.data),
         dc_id=dc_id,
-        attributes=[types.DocumentAttributeFilename(stored.name)],
+        attributes=named if attributes is None else attributes,
     )
 
 

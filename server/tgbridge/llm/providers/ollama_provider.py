@@ -56,4 +56,4 @@ class OllamaProvider:
         return usage
 
     async def aclose(self) -> None:
-        await self._client._client.aclose()
+        await self._client._client.aclose()  # `close` is untyped

