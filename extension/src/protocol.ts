@@ -188,6 +188,10 @@ export interface Requests {
     params: StatusParams;
     result: ChatsResult;
   };
+  "tgbridge/commitMessage": {
+    params: CommitMessageParams;
+    result: CommitMessageResult;
+  };
   "tgbridge/connect": {
     params: ConnectParams;
     result: StatusResult;
@@ -199,6 +203,10 @@ export interface Requests {
   "tgbridge/history": {
     params: HistoryParams;
     result: HistoryResult;
+  };
+  "tgbridge/llmKeys": {
+    params: LlmKeysParams;
+    result: EmptyResult;
   };
   "tgbridge/login": {
     params: LoginParams;
@@ -327,6 +335,24 @@ export interface Person {
   name: string;
 }
 /**
+ * A commit message for what is staged in the workspace folder `folder` (a URI).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "CommitMessageParams".
+ */
+export interface CommitMessageParams {
+  folder: string;
+}
+/**
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "CommitMessageResult".
+ */
+export interface CommitMessageResult {
+  cut: string[];
+  message: string;
+  provider: string;
+}
+/**
  * Credentials from the editor's secret storage; never logged.
  *
  * This interface was referenced by `Protocol`'s JSON-Schema
@@ -401,6 +427,18 @@ export interface HistoryParams {
 export interface HistoryResult {
   messages: ChatMessage[];
   nextCursor: number | null;
+}
+/**
+ * The language models' API keys, by provider name (`tgbridge.llm.providers`), from
+ * the editor's SecretStorage: the hub keeps them in memory only.
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "LlmKeysParams".
+ */
+export interface LlmKeysParams {
+  keys: {
+    [k: string]: string | undefined;
+  };
 }
 /**
  * This interface was referenced by `Protocol`'s JSON-Schema

@@ -1,5 +1,6 @@
 // Where the sidecar's Python code comes from: the extension's own `server/` folder and,
-// in a packaged .vsix, the libraries bundled for the interpreter's Python version.
+// in a packaged .vsix, the libraries bundled for the interpreter's Python version, then
+// those the same for every version (bundled/libs/common: pure Python, kept once).
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -13,10 +14,11 @@ export function sidecarPaths(extensionPath: string, pythonVersion: string): Side
   if (!fs.existsSync(libsRoot)) return { ok: true, pythonPath: [server], bundled: false };
   const [major, minor] = pythonVersion.split(".");
   const libs = path.join(libsRoot, `py${major}.${minor}`);
-  if (fs.existsSync(libs)) return { ok: true, pythonPath: [server, libs], bundled: true };
+  const common = path.join(libsRoot, "common");
+  if (fs.existsSync(libs)) return { ok: true, pythonPath: [server, libs, ...(fs.existsSync(common) ? [common] : [])], bundled: true };
   const available = fs
     .readdirSync(libsRoot)
-    .filter((name) => name.startsWith("py"))
+    .filter((name) => /^py\d/.test(name))
     .map((name) => name.slice(2))
     .sort();
   return {

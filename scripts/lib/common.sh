@@ -75,7 +75,7 @@ ensure_venv_module() {
 # stamp was written) is made again, not reused on every later run.
 ensure_venv() {
   local want python
-  want="$(hash_of "$ROOT/requirements/dev.txt" "$ROOT/pyproject.toml")"
+  want="$(hash_of "$ROOT"/requirements/{dev,runtime,voice}.txt "$ROOT/pyproject.toml")"
   if [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/pip" ] && stamp_ok venv "$want"; then return 0; fi
   rm -f "$TOOLS/venv.stamp"
   if [ -e "$VENV" ] && ! venv_works; then

@@ -39,13 +39,12 @@ ensure_llama_wheel() {
 
 ensure_llama_server() {
   local want python
-  want="$(hash_of "$ROOT/requirements/llama.txt" "${BASH_SOURCE[0]}")"
-  if [ -x "$LLAMA_VENV/bin/python" ] && [ -n "$(llama_wheel)" ] \
-    && stamp_ok llama-venv "$want"; then
-    return 0
-  fi
-  # Remade whole when anything changed or an earlier run was cut short: it is cheap.
+  want="$(hash_of "$ROOT/requirements/llama.txt" "$ROOT/scripts/lib/llama.sh")"
+  if [ -x "$LLAMA_VENV/bin/python" ] && stamp_ok llama-venv "$want"; then return 0; fi
+  # Remade whole when anything changed or an earlier run was cut short: without a build,
+  # that takes half a minute.
   rm -rf "$TOOLS/llama-venv.stamp" "$LLAMA_VENV"
+  ensure_apt libgomp1 # the wheel's OpenMP runtime, not bundled in it
   python="$(find_python)"
   ensure_venv_module "$python"
   log "creating .tools/llama-venv"

@@ -13,6 +13,7 @@ ErrorCode = Literal[
     "internal",
     "hub_version",
     "hub_unavailable",
+    "llm_failed",
 ]
 
 

@@ -23,6 +23,8 @@ AGENTS = "tgbridge/agents"
 AGENT_ASKED = "tgbridge/agentAsked"
 ANSWER_AGENT = "tgbridge/answerAgent"
 OPEN_AGENT_CHAT = "tgbridge/openAgentChat"
+LLM_KEYS = "tgbridge/llmKeys"
+COMMIT_MESSAGE = "tgbridge/commitMessage"
 # Hub-only (the local socket between the hub and its clients).
 # Raised when a message on the socket changes meaning (tgbridge.protocol says how); kept
 # here so the hook commands attach without importing pydantic.

@@ -24,6 +24,7 @@ from tgbridge.methods import (
     ASK_LOGIN,
     CANCEL,
     CHATS,
+    COMMIT_MESSAGE,
     CONNECT,
     CONNECTION_CHANGED,
     EDITOR_EVENT,
@@ -32,6 +33,7 @@ from tgbridge.methods import (
     HUB_ATTACH,
     HUB_CHOOSE_WORKSPACE,
     HUB_STOP,
+    LLM_KEYS,
     LOGIN,
     LOGOUT,
     MESSAGE,
@@ -251,6 +253,26 @@ class PairPhoneResult(Model):
     detail: str
 
 
+class LlmKeysParams(Model):
+    """The language models' API keys, by provider name (`tgbridge.llm.providers`), from
+    the editor's SecretStorage: the hub keeps them in memory only."""
+
+    keys: dict[str, str]
+
+
+class CommitMessageParams(Model):
+    """A commit message for what is staged in the workspace folder `folder` (a URI)."""
+
+    folder: str
+
+
+class CommitMessageResult(Model):
+    message: str
+    provider: str
+    # What did not fit in the model's context or was refused by the path guard.
+    cut: list[str] = []
+
+
 class EditorEventParams(Model):
     """Something that ended in the editor, for the phone's notification rules."""
 
@@ -371,6 +393,8 @@ REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {
     RETRY: (SendIdParams, SendResult),
     CANCEL: (SendIdParams, CancelResult),
     AGENTS: (AgentsParams, AgentsResult),
+    LLM_KEYS: (LlmKeysParams, EmptyResult),
+    COMMIT_MESSAGE: (CommitMessageParams, CommitMessageResult),
 }
 NOTIFICATIONS: dict[str, type[Model]] = {
     CONNECTION_CHANGED: ConnectionChangedParams,

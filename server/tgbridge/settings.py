@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tgbridge.errors import BridgeError
+from tgbridge.llm.config import LlmSettings
 from tgbridge.tasks.spec import TaskList, TaskSpec
 
 LogLevel = Literal["error", "warning", "info", "debug"]
@@ -97,6 +98,7 @@ class PhoneSettings(BaseModel):
     notify: NotifyRules = Field(default_factory=NotifyRules)
     agent_rules: AgentRules = Field(default_factory=AgentRules)
     voice: VoiceSetting = Field(default_factory=VoiceSetting)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
 
 class Settings(BaseSettings):
@@ -118,15 +120,10 @@ class Settings(BaseSettings):
     notify: NotifyRules = Field(default_factory=NotifyRules)
     agent_rules: AgentRules = Field(default_factory=AgentRules)
     voice: VoiceSetting = Field(default_factory=VoiceSetting)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
     def phone(self) -> PhoneSettings:
-        return PhoneSettings(
-            tasks=self.tasks,
-            deny_globs=self.deny_globs,
-            notify=self.notify,
-            agent_rules=self.agent_rules,
-            voice=self.voice,
-        )
+        return PhoneSettings(**{name: getattr(self, name) for name in PhoneSettings.model_fields})
 
 
 def editor_name(field: str) -> str:

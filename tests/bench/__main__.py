@@ -10,11 +10,13 @@ from tests.bench.editor import run as editor_run
 from tests.bench.history import history_line
 from tests.bench.hooks import hooks_lines
 from tests.bench.hub import hub_lines
+from tests.bench.llm import llm_lines
 from tests.bench.outbox import outbox_lines
 from tests.bench.startup import startup_line
+from tests.bench.voice import voice_lines
 from tests.bench.workspace import run as workspace_run
 
-BENCHMARKS = ("startup", "outbox", "history", "hub", "workspace", "hooks", "editor")
+BENCHMARKS = ("startup", "outbox", "history", "hub", "workspace", "hooks", "llm", "voice", "editor")
 
 
 def main() -> None:
@@ -42,6 +44,12 @@ def main() -> None:
         workspace_run(lambda line: print(line, flush=True))
     if "hooks" in chosen:
         for line in hooks_lines(args.runs):
+            print(line, flush=True)
+    if "llm" in chosen:
+        for line in llm_lines(args.runs):
+            print(line, flush=True)
+    if "voice" in chosen:
+        for line in voice_lines():
             print(line, flush=True)
     if "editor" in chosen:
         editor_run(lambda line: print(line, flush=True), args.runs)

@@ -70,6 +70,13 @@ describe("sidecar libraries", () => {
       pythonPath: [path.join(ext, "server"), path.join(ext, "bundled", "libs", "py3.12")],
       bundled: true,
     });
+    // Pure-Python libraries are kept once, after the version's own.
+    mkdirSync(path.join(ext, "bundled", "libs", "common"));
+    assert.deepEqual(sidecarPaths(ext, "3.12.1"), {
+      ok: true,
+      pythonPath: [path.join(ext, "server"), path.join(ext, "bundled", "libs", "py3.12"), path.join(ext, "bundled", "libs", "common")],
+      bundled: true,
+    });
     const missing = sidecarPaths(ext, "3.14.0");
     assert.equal(missing.ok, false);
     assert.match(missing.ok ? "" : missing.message, /Python 3\.11, 3\.12, not 3\.14/);

@@ -20,11 +20,14 @@ VERSIONS = ["3.11", "3.12", "3.13"]
 
 
 def status_with(python: str, version: str) -> dict[str, object]:
-    libs = ROOT / "bundled" / "libs" / f"py{version}"
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL"))
-    }
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "server"), str(libs)])
+    env = bundled_env(version)
+    # The model SDKs are loaded only when a model is asked: they must import too.
+    subprocess.run(
+        [python, "-s", "-c", "import tgbridge.llm.router, openai, anthropic, ollama"],
+        env=env,
+        cwd="/",
+        check=True,
+    )
     process = subprocess.Popen(
         [python, "-s", "-m", "tgbridge", "serve", "--stdio"],
         stdin=subprocess.PIPE,
@@ -47,6 +50,18 @@ def status_with(python: str, version: str) -> dict[str, object]:
     if not isinstance(result, dict):
         raise RuntimeError(f"no status: {json.dumps(message)}")
     return result
+
+
+def bundled_env(version: str) -> dict[str, str]:
+    """The environment the extension gives the sidecar: its server/, the libraries for
+    this version, then those shared by every version."""
+    libs = ROOT / "bundled" / "libs"
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL"))
+    }
+    paths = [ROOT / "server", libs / f"py{version}", libs / "common"]
+    env["PYTHONPATH"] = os.pathsep.join(str(path) for path in paths)
+    return env
 
 
 def find_python(version: str) -> str | None:

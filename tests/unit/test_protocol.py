@@ -36,6 +36,8 @@ def test_every_method_is_in_the_schema() -> None:
         "tgbridge/cancel",
         "tgbridge/agents",
         "tgbridge/answerAgent",
+        "tgbridge/llmKeys",
+        "tgbridge/commitMessage",
     }
     assert set(schema["properties"]["notifications"]["properties"]) == {
         "tgbridge/connectionChanged",

@@ -22,6 +22,7 @@ from tgbridge.bot import strangers
 from tgbridge.bot.asks import Asks
 from tgbridge.bot.commands.run import Running
 from tgbridge.bot.hub_view import HubView
+from tgbridge.bot.models import Models
 from tgbridge.bot.notify import Notifier
 from tgbridge.bot.preferences import Preferences
 from tgbridge.bot.registry import Registry
@@ -65,6 +66,7 @@ class PhoneBot:
         self.notifier = Notifier(self, clock=clock)
         self.runs: dict[str, Running] = {}
         self.asks = Asks(self)
+        self.models = Models(service.db, lambda: hub.settings().llm, clock=clock)
         self.voice = VoiceNotes(self)
         service.on_file_saved = self.voice.arrived  # voice notes are transcribed once saved
         self._chat_locks: dict[int, asyncio.Lock] = {}
@@ -316,3 +318,4 @@ class PhoneBot:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.models.close()

@@ -40,6 +40,7 @@ from tgbridge.methods import (
     ASK_LOGIN,
     CANCEL,
     CHATS,
+    COMMIT_MESSAGE,
     CONNECT,
     CONNECTION_CHANGED,
     EDITOR_EVENT,
@@ -48,6 +49,7 @@ from tgbridge.methods import (
     HUB_ATTACH,
     HUB_CHOOSE_WORKSPACE,
     HUB_STOP,
+    LLM_KEYS,
     LOGIN,
     LOGOUT,
     MESSAGE,
@@ -71,12 +73,15 @@ from tgbridge.protocol import (
     AttachResult,
     ChatMessage,
     ChooseWorkspaceParams,
+    CommitMessageParams,
+    CommitMessageResult,
     ConnectionChangedParams,
     ConnectionState,
     ConnectParams,
     EditorEventParams,
     HistoryGapParams,
     HistoryParams,
+    LlmKeysParams,
     LoginParams,
     LoginResult,
     MessageStatusParams,
@@ -398,6 +403,25 @@ class Hub:
             ask_id = AgentCancelParams.model_validate(params).id
             return self._bot.asks.cancel(ask_id).to_wire()
 
+        async def llm_keys(params: dict[str, Any]) -> Any:
+            attached()
+            self._bot.models.set_keys(LlmKeysParams.model_validate(params).keys)
+            return {}
+
+        async def commit_message(params: dict[str, Any]) -> Any:
+            attached()
+            from tgbridge.bot.commands.models import editor_commit_message
+            from tgbridge.llm.errors import LlmError
+
+            folder = folder_path(CommitMessageParams.model_validate(params).folder)
+            if folder is None or not folder.is_dir():
+                raise BridgeError("invalid_params", "That folder is not on this machine.")
+            try:
+                message, provider, cut = await editor_commit_message(self._bot, folder.resolve())
+            except (ValueError, LlmError) as error:
+                raise BridgeError("llm_failed", str(error)) from None
+            return CommitMessageResult(message=message, provider=provider, cut=cut).to_wire()
+
         async def stop(params: dict[str, Any]) -> Any:
             asyncio.get_running_loop().call_soon(self.stop)
             return {}
@@ -421,6 +445,8 @@ class Hub:
             (OUTBOX, outbox),
             (RETRY, retry),
             (CANCEL, cancel),
+            (LLM_KEYS, llm_keys),
+            (COMMIT_MESSAGE, commit_message),
             (HUB_STOP, stop),
         ):
             connection.on_request(method, handler)

@@ -39,8 +39,9 @@ def review(context: Context, *, max_tokens: int = 1024) -> LlmRequest:
     return _request("review", REVIEW, user, max_tokens)
 
 
-def commit(staged_diff: str, *, max_tokens: int = 300) -> LlmRequest:
-    user = f"Staged diff:\n{_fenced(staged_diff, 'diff')}"
+def commit(context: Context, *, max_tokens: int = 300) -> LlmRequest:
+    """`context`: the staged diff, through the path guard (denied files left out)."""
+    user = f"{_context_part(context)}Write the commit message for this staged diff."
     return _request("commit", COMMIT, user, max_tokens)
 
 

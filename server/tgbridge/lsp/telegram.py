@@ -17,9 +17,11 @@ from tgbridge.methods import (
     ASK_LOGIN,
     CANCEL,
     CHATS,
+    COMMIT_MESSAGE,
     CONNECT,
     EDITOR_EVENT,
     HISTORY,
+    LLM_KEYS,
     LOGIN,
     LOGOUT,
     OUTBOX,
@@ -147,6 +149,22 @@ def register(server: TgbridgeServer) -> None:
         from tgbridge.protocol import SendIdParams, SendResult
 
         return await answer(ls.bridge.relay(RETRY, parse(SendIdParams, params), SendResult))
+
+    @server.feature(LLM_KEYS)
+    async def on_llm_keys(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """The language models' API keys from SecretStorage, for the hub's memory."""
+        from tgbridge.protocol import EmptyResult, LlmKeysParams
+
+        return await answer(ls.bridge.relay(LLM_KEYS, parse(LlmKeysParams, params), EmptyResult))
+
+    @server.feature(COMMIT_MESSAGE)
+    async def on_commit_message(ls: TgbridgeServer, params: Any) -> dict[str, Any]:
+        """A commit message for what is staged, from the language models."""
+        from tgbridge.protocol import CommitMessageParams, CommitMessageResult
+
+        return await answer(
+            ls.bridge.relay(COMMIT_MESSAGE, parse(CommitMessageParams, params), CommitMessageResult)
+        )
 
     @server.feature(AGENTS)
     async def on_agents(ls: TgbridgeServer, params: Any) -> dict[str, Any]:

@@ -39,6 +39,7 @@ GIT_ENV = {
 }
 STATUS_TIMEOUT = 60.0
 HELPER_TIMEOUT = 10.0
+COMMIT_TIMEOUT = 120.0  # hooks may lint or test
 MAX_LOG = 50
 MAX_GREP = 500
 MAX_GREP_LINE = 300  # characters of a matching line kept
@@ -471,6 +472,51 @@ class GitState:
                 max_bytes=max_bytes,
             )
         return _text(data, truncated) if status in (0, 1) else ""
+
+    def changes_diff(self, max_bytes: int) -> str:
+        """Every tracked change against HEAD (staged and unstaged), paths relative to the
+        folder; at most `max_bytes`."""
+        status, data, truncated = self._run(
+            "diff",
+            self._base(),
+            "--no-color",
+            "--no-ext-diff",
+            "--relative",
+            max_bytes=max_bytes,
+        )
+        return _text(data, truncated) if status in (0, 1) else ""
+
+    def staged_diff(self, max_bytes: int) -> str:
+        """What `git commit` would commit now, paths relative to the folder."""
+        status, data, truncated = self._run(
+            "diff",
+            "--cached",
+            "--no-color",
+            "--no-ext-diff",
+            "--relative",
+            max_bytes=max_bytes,
+        )
+        return _text(data, truncated) if status in (0, 1) else ""
+
+    def commit(self, message: str) -> tuple[bool, str]:
+        """`git commit` of the staged changes (the repository's own hooks run, as in the
+        editor): (done, git's last line of output)."""
+        if not self.folder.is_dir():
+            return False, "the folder is gone"
+        try:
+            status, stdout, stderr = self._git.commit(
+                "--quiet",
+                "-m",
+                message,
+                with_extended_output=True,
+                with_exceptions=False,
+                kill_after_timeout=COMMIT_TIMEOUT,
+            )
+        except git.GitCommandNotFound:
+            return False, "git was not found"
+        self.invalidate()
+        lines = (str(stderr) or str(stdout)).strip().splitlines()
+        return status == 0, lines[-1] if lines else ""
 
     def log(self, n: int) -> list[LogEntry]:
         """The last `n` commits (at most MAX_LOG), newest first; [] before the first."""

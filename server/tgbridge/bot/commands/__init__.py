@@ -13,11 +13,12 @@ def build_registry() -> Registry:
         files,
         git,
         history,
+        models,
         run,
         workspace,
     )
 
     registry = Registry()
-    for module in (basics, workspace, git, files, run, history, agents, admin):
+    for module in (basics, workspace, git, files, run, history, models, agents, admin):
         module.register(registry)
     return registry

@@ -43,7 +43,7 @@ def register(registry: Registry) -> None:
         if not request.args:
             await request.reply(Text().plain("Say which file: /file src/app.py:10-40").part())
             return
-        requested, lines = _split_range(request.args)
+        requested, lines = split_range(request.args)
         try:
             guarded, content = guard_for(request).read_text(requested)
         except PathRefused as refused:
@@ -73,7 +73,7 @@ def register(registry: Registry) -> None:
         )
 
 
-def _split_range(argument: str) -> tuple[str, tuple[int, int] | None]:
+def split_range(argument: str) -> tuple[str, tuple[int, int] | None]:
     match = _RANGE.match(argument.strip())
     if not match:
         return argument.strip(), None
