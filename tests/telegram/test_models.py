@@ -80,9 +80,9 @@ async def test_ask_hands_over_to_the_next_model_in_one_edited_message_and_sends_
     assert len(from_bot(world, before)) == 1, "one message, edited: never a second answer"
     assert [request.wire for request in llm.requests] == ["openai", "anthropic"]
     anthropic = llm.calls("anthropic")[0]
-    assert "sk-ant-from-secrets" in anthropic.headers.get(
-        "x-api-key", ""
-    ) + anthropic.headers.get("authorization", "")
+    assert "sk-ant-from-secrets" in anthropic.headers.get("x-api-key", "") + anthropic.headers.get(
+        "authorization", ""
+    )
     sent = bodies(llm)
     assert "hello, phone" in sent  # the diff and the file named went as context
     assert SECRET not in sent
@@ -91,7 +91,9 @@ async def test_ask_hands_over_to_the_next_model_in_one_edited_message_and_sends_
     message = phone.account.messages[first.id]
     await phone.press(message, buttons(message)["What was sent"])
     report = await world.server.wait_until(
-        lambda: next((m for m in from_bot(world, before + 1) if "What was sent" in m.message), None),
+        lambda: next(
+            (m for m in from_bot(world, before + 1) if "What was sent" in m.message), None
+        ),
         within=20,
     )
     assert "src/app.py" in report.message
@@ -155,3 +157,40 @@ async def test_commit_is_the_owners_and_commits_only_the_changes_it_describes(
     result = await sidecar.request("tgbridge/commitMessage", {"folder": repo.as_uri()})
     assert result["message"] == "feat: add the new module\n\nIt holds the NEW flag."
     assert result["provider"] == "openai"
+
+
+async def test_explain_and_review_read_through_the_path_guard_and_say_what_went_wrong(
+    world: World, sidecars: list[Sidecar], tmp_path: Path, llm: LlmServer
+) -> None:
+    repo = make_repo(tmp_path / "ws")
+    only_openai = {"providers": providers(llm)["providers"][:1]}
+    await online_bot(world, sidecars, tmp_path / "state", workspace=repo, llm=only_openai)
+    phone = world.server.phone(world.user)
+
+    phone.send(world.bot, "/explain .env")
+    refused = await phone.next_message(sender=world.bot, within=20)
+    assert refused.message.startswith("Cannot explain that file:")
+    phone.send(world.bot, "/review keys/api.key")
+    refused = await phone.next_message(sender=world.bot, within=20)
+    assert refused.message.startswith("Cannot review keys/api.key:")
+    assert llm.requests == []
+
+    llm.text = "Line 2 returns the greeting."
+    count = len(from_bot(world))
+    phone.send(world.bot, "/explain src/app.py:1-2")
+    answer = (await phone.wait_messages(count + 1, sender=world.bot))[count]
+    final = await settled(world, answer.id, "openai (gpt-test)")
+    assert final.startswith("Line 2 returns the greeting.")
+    assert "return 'hello, phone'" in bodies(llm)
+    assert "print(main())" not in bodies(llm)  # only the lines asked for
+
+    # A refused key is said as such, in the same message, with what to do.
+    from tests.llm_server.faults import key_refused
+
+    llm.fail_next("openai", key_refused())
+    count = len(from_bot(world))
+    phone.send(world.bot, "/review")
+    answer = (await phone.wait_messages(count + 1, sender=world.bot))[count]
+    final = await settled(world, answer.id, "refused the API key")
+    assert "Set Language Model Key" in final
+    assert SECRET not in bodies(llm)
