@@ -1,10 +1,13 @@
 // Palette commands the extension itself owns. "Send Selection" and the code actions' sends
 // ("tgbridge.sendFile", "tgbridge.sendDiagnostic") are served by the sidecar
 // (workspace/executeCommand); vscode-languageclient registers them.
+import * as path from "node:path";
 import * as vscode from "vscode";
 import { connectAgents } from "./agents";
 import { ASK_ON_PHONE, type PhoneAsks } from "./askOnPhone";
-import { errorMessage, showErrorWithLogs, showLogs } from "./log";
+import { cutNotice, gitApi, repositoryFor, type GitRepository } from "./commitMessage";
+import { keyedProviders, type LlmKeys } from "./llmKeys";
+import { errorMessage, showErrorWithLogs, showLogs, traceInfo } from "./log";
 import { MUTE_CHOICES, mutedUntilText, type Mute } from "./mute";
 import { OPEN_CHAT } from "./notifications";
 import type { People } from "./people";
@@ -12,9 +15,11 @@ import type { ChatMessage, HistoryResult, PairPhoneResult } from "./protocol";
 import { quickPickMessage, searchHint } from "./searchItems";
 import { showStatusActions } from "./quickActions";
 import { newClientKey } from "./retry";
+import { llmProviders, SECTION } from "./settings";
 import type { Sidecar } from "./sidecar";
 import { STATUS_ACTIONS, type StatusBar } from "./statusBar";
 import { plural } from "./statusText";
+import { runVoiceInstall } from "./voiceInstall";
 
 /** Served by the sidecar: sends a whole document (`{uri}`). */
 const SIDECAR_SEND_FILE = "tgbridge.sendFile";
@@ -30,6 +35,7 @@ export interface CommandParts {
   mute: Mute;
   asks: PhoneAsks;
   people: People;
+  llmKeys: LlmKeys;
 }
 
 export function registerCommands(sidecar: Sidecar, parts: CommandParts): vscode.Disposable[] {
@@ -74,6 +80,11 @@ export function registerCommands(sidecar: Sidecar, parts: CommandParts): vscode.
     }),
     vscode.commands.registerCommand("tgbridge.retryFailed", (sendIds?: unknown) => retryFailed(sidecar, statusBar, sendIds)),
     vscode.commands.registerCommand(ASK_ON_PHONE, (...args: unknown[]) => asks.ask(args)),
+    vscode.commands.registerCommand("tgbridge.setLlmKey", () => setLlmKey(parts.llmKeys)),
+    vscode.commands.registerCommand("tgbridge.generateCommitMessage", (sourceControl?: unknown) =>
+      generateCommitMessage(sidecar, sourceControl),
+    ),
+    vscode.commands.registerCommand("tgbridge.enableVoiceNotes", () => enableVoiceNotes(sidecar)),
   ];
 }
 
@@ -169,4 +180,106 @@ async function retryFailed(sidecar: Sidecar, statusBar: StatusBar, sendIds: unkn
   for (const sendId of ids) if (await sidecar.call("tgbridge/retry", { sendId })) retried++;
   statusBar.refreshOutbox();
   if (retried) vscode.window.setStatusBarMessage(`$(refresh) tgbridge: ${plural(retried, "message")} sent again`, 4000);
+}
+
+/** Keeps the API key of a provider in tgbridge.llm.providers in the editor's secret
+ * storage and hands the keys to the hub. */
+async function setLlmKey(llmKeys: LlmKeys): Promise<void> {
+  const providers = keyedProviders(llmProviders());
+  if (!providers.length) {
+    const choice = await vscode.window.showErrorMessage(
+      "tgbridge: no language model in tgbridge.llm.providers takes a key: add one of kind openai or anthropic first.",
+      "Open Settings",
+    );
+    if (choice) void vscode.commands.executeCommand("workbench.action.openSettings", "tgbridge.llm.providers");
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(
+    providers.map((provider) => ({
+      label: provider.name,
+      description: [provider.kind, provider.model].filter(Boolean).join(" · "),
+      detail: provider.baseUrl,
+      provider,
+    })),
+    { title: "tgbridge: Set Language Model Key", placeHolder: "Whose API key?" },
+  );
+  if (!picked) return;
+  const key = await vscode.window.showInputBox({
+    title: `tgbridge: API key for ${picked.provider.name}`,
+    prompt: "Kept in the editor's secret storage, given to the hub in memory only. Empty: forget the key.",
+    password: true,
+    ignoreFocusOut: true,
+  });
+  if (key === undefined) return;
+  await llmKeys.set(picked.provider.name, key);
+  const done = key.trim() ? "is kept" : "was forgotten";
+  vscode.window.setStatusBarMessage(`$(key) tgbridge: the key for ${picked.provider.name} ${done}`, 4000);
+}
+
+/** Writes a commit message for what is staged into the Source Control input box. The
+ * view's title bar passes its SourceControl; from the palette it is the only repository,
+ * or the one picked. */
+async function generateCommitMessage(sidecar: Sidecar, sourceControl: unknown): Promise<void> {
+  const git = await gitApi(vscode.extensions);
+  if (!git) return showErrorWithLogs("tgbridge: the built-in Git extension is not enabled, so there is no repository to write for.");
+  const choice = repositoryFor(sourceControl, git.repositories);
+  if (!choice) return showErrorWithLogs("tgbridge: no Git repository is open.");
+  let repository: GitRepository;
+  if ("choose" in choice) {
+    const picked = await vscode.window.showQuickPick(
+      choice.choose.map((candidate) => ({
+        label: path.basename(candidate.rootUri.fsPath),
+        description: candidate.rootUri.fsPath,
+        repository: candidate,
+      })),
+      { title: "tgbridge: Generate Commit Message", placeHolder: "For which repository?" },
+    );
+    if (!picked) return;
+    repository = picked.repository;
+  } else {
+    repository = choice.repository;
+  }
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.SourceControl, title: "tgbridge: writing a commit message" },
+    () => sidecar.call("tgbridge/commitMessage", { folder: repository.rootUri.toString() }),
+  );
+  if (!result) return;
+  repository.inputBox.value = result.message;
+  vscode.window.setStatusBarMessage(`$(sparkle) tgbridge: commit message by ${result.provider}`, 5000);
+  if (result.cut.length) void vscode.window.showInformationMessage(cutNotice(result.cut));
+}
+
+/** Installs the voice add-on (Whisper, offline) with the sidecar's interpreter, showing
+ * its steps; Cancel stops it. */
+async function enableVoiceNotes(sidecar: Sidecar): Promise<void> {
+  const python = await sidecar.cliLaunch();
+  if (!python.ok) return showErrorWithLogs(python.message);
+  traceInfo(`Installing the voice add-on with ${python.executable}`);
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: "tgbridge: Enabling voice notes", cancellable: true },
+    (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      return runVoiceInstall(python, {
+        signal: abort.signal,
+        onStep: (message, increment) => {
+          traceInfo(`voice install: ${message}`);
+          progress.report({ message, increment });
+        },
+        onOutput: (text) => traceInfo(`voice install: ${text.trimEnd()}`),
+      });
+    },
+  );
+  if (outcome.kind === "cancelled") {
+    vscode.window.setStatusBarMessage("tgbridge: the voice add-on was not installed (cancelled)", 5000);
+  } else if (outcome.kind === "failed") {
+    void showErrorWithLogs(`tgbridge could not install the voice add-on: ${outcome.error}`);
+  } else {
+    const provider = vscode.workspace.getConfiguration(SECTION).get<string>("voice.provider", "local");
+    void vscode.window.showInformationMessage(
+      provider === "local"
+        ? "tgbridge: Voice notes are on: a voice message from a paired phone is now transcribed on this machine."
+        : `tgbridge: the voice add-on is installed, but tgbridge.voice.provider is "${provider}": set it to "local" to transcribe voice messages on this machine.`,
+    );
+  }
 }

@@ -5,11 +5,12 @@ import { PhoneAsks } from "./askOnPhone";
 import { ChatViewProvider } from "./chatView";
 import { registerCommands } from "./commands";
 import { watchEditorEvents } from "./editorEvents";
+import { LlmKeys } from "./llmKeys";
 import { createLog, traceInfo } from "./log";
 import { Mute } from "./mute";
 import { MessageNotifier } from "./notifications";
 import { People } from "./people";
-import { affectsSidecar } from "./settings";
+import { affectsSidecar, llmProviders } from "./settings";
 import { Sidecar } from "./sidecar";
 import { StatusBar } from "./statusBar";
 
@@ -27,6 +28,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const people = new People(() => running.call("tgbridge/chats", {}, { quiet: true }));
   const asks = new PhoneAsks(call, people);
   const notifier = new MessageNotifier({ isChatVisible: () => chat.visible, mute, people, call });
+  const llmKeys = new LlmKeys(context.secrets, llmProviders, (params) => running.call("tgbridge/llmKeys", params, { quiet: true }));
   context.subscriptions.push(
     log,
     statusBar,
@@ -37,6 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     running.onDidChangeState((state) => {
       statusBar.show(state);
       chat.show(state);
+      llmKeys.onState(state);
     }),
     running.onDidChangeMessageStatus((status) => {
       asks.onStatus(status);
@@ -47,7 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     running.onDidReceiveMessage((message) => {
       if (!asks.onMessage(message)) notifier.onMessage(message);
     }),
-    ...registerCommands(running, { statusBar, mute, asks, people, showPairing: (pairing) => chat.showPairing(pairing) }),
+    ...registerCommands(running, { statusBar, mute, asks, people, llmKeys, showPairing: (pairing) => chat.showPairing(pairing) }),
     ...watchEditorEvents((event) => running.reportEditorEvent(event)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsSidecar(event)) void running.restart("a tgbridge setting changed", true);

@@ -16,8 +16,9 @@ export interface InspectedSetting<T = unknown> {
   workspaceFolderValue?: T;
 }
 
-// The phone side's settings (tasks, deny globs, notification rules) are the owner's: a
-// repository cannot add a task the phone could run, nor loosen what it may read.
+// The phone side's settings (tasks, deny globs, notification rules, language models,
+// voice notes) are the owner's: a repository cannot add a task the phone could run, loosen
+// what it may read, nor send the code to a model of its choosing.
 export const USER_ONLY_SETTINGS: ReadonlySet<string> = new Set([
   "python",
   "stateDir",
@@ -28,9 +29,17 @@ export const USER_ONLY_SETTINGS: ReadonlySet<string> = new Set([
   "denyGlobs",
   "notify",
   "agentRules",
+  "llm.providers",
+  "llm.localOnly",
+  "llm.maxContextTokens",
+  "voice.provider",
+  "voice.openaiBaseUrl",
+  "voice.openaiModel",
+  "voice.maxSeconds",
 ]);
 
-/** The settings the sidecar receives in initializationOptions. */
+/** The settings the sidecar receives in initializationOptions. A dotted one travels
+ * inside its group: `llm.localOnly` as `{llm: {localOnly}}`. */
 export const SERVER_SETTINGS = [
   "logLevel",
   "stateDir",
@@ -44,6 +53,13 @@ export const SERVER_SETTINGS = [
   "denyGlobs",
   "notify",
   "agentRules",
+  "llm.providers",
+  "llm.localOnly",
+  "llm.maxContextTokens",
+  "voice.provider",
+  "voice.openaiBaseUrl",
+  "voice.openaiModel",
+  "voice.maxSeconds",
 ] as const;
 
 /** The value that counts for `key`; undefined when none does. */
@@ -54,14 +70,43 @@ export function chosenValue<T>(key: string, inspected: InspectedSetting<T> | und
 }
 
 /** The settings for the sidecar: only those set (and not empty), so TGBRIDGE_*
- * environment variables still apply underneath. */
+ * environment variables still apply underneath; a dotted setting goes inside its group,
+ * without the empty fields of its objects (an unset `baseUrl` is left out, not ""). */
 export function serverSettingsFrom(inspect: (key: string) => InspectedSetting | undefined): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
   for (const key of SERVER_SETTINGS) {
     const value = chosenValue(key, inspect(key));
-    if (value !== undefined && value !== null && value !== "") settings[key] = value;
+    if (isEmpty(value)) continue;
+    const [group, name] = key.split(".", 2);
+    if (!name) {
+      settings[key] = value;
+      continue;
+    }
+    const fields = (settings[group!] ??= {}) as Record<string, unknown>;
+    fields[name] = withoutEmpty(value);
   }
   return settings;
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || value === "";
+}
+
+/** `value` with the empty fields of its objects left out, in arrays too. */
+function withoutEmpty(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutEmpty);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, field]) => !isEmpty(field))
+      .map(([name, field]) => [name, withoutEmpty(field)]),
+  );
+}
+
+/** Environment for a `python -m tgbridge …` command run beside the sidecar: the CLI reads
+ * its settings from TGBRIDGE_* variables, so the state folder the user set goes there. */
+export function cliEnvFrom(settings: Record<string, unknown>): Record<string, string> {
+  return typeof settings.stateDir === "string" ? { TGBRIDGE_STATE_DIR: settings.stateDir } : {};
 }
 
 export type PythonSetting = { ok: true; command: string } | { ok: false; message: string };

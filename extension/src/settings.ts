@@ -3,7 +3,7 @@
 // for the settings that decide where data and secrets go) is in settingValues.ts.
 import * as os from "node:os";
 import * as vscode from "vscode";
-import { chosenValue, pythonCommand, SERVER_SETTINGS, serverSettingsFrom, type PythonSetting } from "./settingValues";
+import { chosenValue, cliEnvFrom, pythonCommand, SERVER_SETTINGS, serverSettingsFrom, type PythonSetting } from "./settingValues";
 
 export const SECTION = "tgbridge";
 const CLIENT_ONLY = ["python"] as const;
@@ -17,6 +17,18 @@ export function pythonSetting(): PythonSetting {
 export function serverSettings(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration(SECTION);
   return serverSettingsFrom((key) => config.inspect(key));
+}
+
+/** `tgbridge.llm.providers` as the user set it (a repository cannot); unchecked. */
+export function llmProviders(): unknown {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return chosenValue("llm.providers", config.inspect("llm.providers"));
+}
+
+/** The TGBRIDGE_* variables a `python -m tgbridge …` command needs to see what the
+ * sidecar sees (the state folder). */
+export function cliEnv(): Record<string, string> {
+  return cliEnvFrom(serverSettings());
 }
 
 /** True when a change needs a sidecar restart (every tgbridge setting does). */

@@ -25,7 +25,7 @@ import { answerLoginQuestions, connectWithStoredSession, logIn, logOut } from ".
 import { ReadyClient, requestWithRetry } from "./retry";
 import { onNotification, request } from "./rpc";
 import { SIDECAR_SEND_COMMANDS, selectionSend, withClientKey } from "./selection";
-import { pythonSetting, serverSettings } from "./settings";
+import { cliEnv, pythonSetting, serverSettings } from "./settings";
 import { sidecarEnv, sidecarPaths } from "./sidecarEnv";
 
 export const SEND_SELECTION = "tgbridge.sendSelection";
@@ -75,6 +75,13 @@ export class Sidecar implements vscode.Disposable {
     return this.queue;
   }
 
+  /** How to run `python -m tgbridge <command>` as the sidecar runs (the same interpreter,
+   * libraries and state folder): for the CLI's commands, such as `voice install`. */
+  async cliLaunch(): Promise<PythonLaunch> {
+    const python = await pythonLaunch(this.extensionPath);
+    return python.ok ? { ...python, env: { ...python.env, ...cliEnv() } } : python;
+  }
+
   /** Asks the sidecar for its status and shows it; undefined when it is not running. */
   async status(): Promise<StatusResult | undefined> {
     if (!this.client?.isRunning()) return undefined;
@@ -91,20 +98,16 @@ export class Sidecar implements vscode.Disposable {
   private async startClient(reason: string): Promise<void> {
     traceInfo(`Starting the sidecar (${reason})`);
     this.setState({ kind: "starting" });
-    const setting = pythonSetting();
-    if (!setting.ok) return this.fail(setting.message);
-    const python = await resolvePython(setting.command);
+    const python = await pythonLaunch(this.extensionPath);
     if (!python.ok) return this.fail(python.message);
-    const paths = sidecarPaths(this.extensionPath, python.version);
-    if (!paths.ok) return this.fail(paths.message);
-    traceInfo(`Sidecar libraries: ${paths.bundled ? "bundled with the extension" : "the interpreter's own"}`);
+    traceInfo(`Sidecar libraries: ${python.bundled ? "bundled with the extension" : "the interpreter's own"}`);
 
     const { CloseAction, ErrorAction, ExecuteCommandRequest, RevealOutputChannelOn, TransportKind } = languageClient();
     const serverOptions: ServerOptions = {
       command: python.executable,
       args: ["-m", "tgbridge", "serve"],
       transport: TransportKind.stdio,
-      options: { env: sidecarEnv(paths.pythonPath), cwd: this.extensionPath },
+      options: { env: python.env, cwd: python.cwd },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
@@ -323,6 +326,22 @@ export class Sidecar implements vscode.Disposable {
     this.agentChatEmitter.dispose();
     this.statusEmitter.dispose();
   }
+}
+
+export type PythonLaunch =
+  | { ok: true; executable: string; env: NodeJS.ProcessEnv; cwd: string; bundled: boolean }
+  | { ok: false; message: string };
+
+/** The interpreter (tgbridge.python, the Python extension's, or PATH's) with the
+ * extension's `server/` folder and bundled libraries on its path. */
+async function pythonLaunch(extensionPath: string): Promise<PythonLaunch> {
+  const setting = pythonSetting();
+  if (!setting.ok) return setting;
+  const python = await resolvePython(setting.command);
+  if (!python.ok) return python;
+  const paths = sidecarPaths(extensionPath, python.version);
+  if (!paths.ok) return paths;
+  return { ok: true, executable: python.executable, env: sidecarEnv(paths.pythonPath), cwd: extensionPath, bundled: paths.bundled };
 }
 
 let SidecarClient: typeof LanguageClient | undefined;
