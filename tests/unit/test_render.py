@@ -241,3 +241,21 @@ def test_any_text_splits_into_valid_parts_that_join_back(whole: Part, limit: int
 def test_markdown_without_markup_is_kept_as_is(source: str) -> None:
     plain = "".join(c for c in source if c not in "*_`[]~|")
     assert parse_markdown(plain).text == plain
+
+
+def test_the_history_keeps_code_as_fences_and_inline_code_in_backticks() -> None:
+    from tgbridge.telegram.render import with_fences
+
+    text = "😀 src/app.py:1-2 run make then\nprint('hi')"
+    units = add_surrogate(text)
+    entities: list[TypeMessageEntity] = [
+        MessageEntityBold(units.index("src"), len("src/app.py:1-2")),
+        MessageEntityCode(units.index("make"), 4),
+        MessageEntityPre(units.index("print"), len("print('hi')"), "python"),
+    ]
+    assert with_fences(text, entities) == (
+        "😀 src/app.py:1-2 run `make` then\n```python\nprint('hi')\n```"
+    )
+    ending = [MessageEntityPre(0, 3, "")]
+    assert with_fences("ab\n", ending) == "```\nab\n```"
+    assert with_fences("plain", []) == "plain"

@@ -34,6 +34,7 @@ from tgbridge.store.outbox_store import OutboxRow
 from tgbridge.telegram.checkpoint import CheckpointBox
 from tgbridge.telegram.downloads import Download, Downloads, OnFile
 from tgbridge.telegram.errors import AlreadySent, FloodWait, PermanentError, TransientError
+from tgbridge.telegram.render import entity_from_dict, with_fences
 from tgbridge.telegram.session import StoreSession
 
 logger = logging.getLogger(__name__)
@@ -340,7 +341,7 @@ class Gateway:
 
     def _request(self, row: OutboxRow, peer: Any, media: Any) -> Any:
         payload = row.payload
-        entities = [_entity(item) for item in payload.get("entities", [])]
+        entities = [entity_from_dict(item) for item in payload.get("entities", [])]
         reply = types.InputReplyToMessage(reply_to_msg_id=row.reply_to) if row.reply_to else None
         markup = _markup(payload.get("buttons"))
         if media is None:
@@ -383,7 +384,7 @@ class Gateway:
                     peer=peer,
                     id=message_id,
                     message=text,
-                    entities=[_entity(item) for item in entities or []],
+                    entities=[entity_from_dict(item) for item in entities or []],
                     reply_markup=_markup(buttons),
                     no_webpage=True,
                 )
@@ -640,7 +641,7 @@ def _incoming(message: Any, *, edited: bool) -> Incoming:
         chat_id=message.chat_id,
         message_id=message.id,
         sender_id=message.sender_id,
-        text=message.message or "",
+        text=with_fences(message.message or "", message.entities or []),
         date=message.date.timestamp(),
         reply_to=reply,
         edited=edited,
@@ -670,12 +671,6 @@ def _markup(rows: list[list[dict[str, str]]] | None) -> Any:
     return TelegramClient.build_reply_markup(
         [[Button.inline(b["text"], b["data"].encode()) for b in row] for row in rows]
     )
-
-
-def _entity(item: dict[str, Any]) -> Any:
-    """An entity stored as Telethon's `to_dict()` back to its TL object."""
-    fields = dict(item)
-    return getattr(types, fields.pop("_"))(**fields)
 
 
 def _sent_message_id(result: Any, random_id: int) -> int | None:

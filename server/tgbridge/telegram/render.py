@@ -22,9 +22,11 @@ import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from telethon.extensions import markdown
 from telethon.helpers import add_surrogate, del_surrogate
+from telethon.tl import types
 from telethon.tl.types import (
     MessageEntityBold,
     MessageEntityCode,
@@ -127,6 +129,37 @@ def render(
             caption=caption(part),
         )
     return split(part)
+
+
+def with_fences(text: str, entities: Sequence[Any]) -> str:
+    """The text as the Chat view and the history show it: code blocks fenced (with their
+    language) and inline code in backticks, the rest of the formatting dropped."""
+    marks: list[tuple[int, int, str]] = []  # (position, order at that position, mark)
+    units = add_surrogate(text)
+    for entity in entities:
+        start, end = entity.offset, entity.offset + entity.length
+        if isinstance(entity, MessageEntityPre):
+            close = "```" if units[end - 1 : end] == "\n" else "\n```"
+            marks += [(start, 1, f"```{entity.language or ''}\n"), (end, 0, close)]
+        elif isinstance(entity, MessageEntityCode):
+            marks += [(start, 1, "`"), (end, 0, "`")]
+    if not marks:
+        return text
+    pieces: list[str] = []
+    at = 0
+    for position, _, mark in sorted(marks):
+        pieces += [units[at:position], mark]
+        at = position
+    pieces.append(units[at:])
+    shown: str = del_surrogate("".join(pieces))
+    return shown
+
+
+def entity_from_dict(item: dict[str, Any]) -> TypeMessageEntity:
+    """An entity stored as Telethon's `to_dict()` back to its TL object."""
+    fields = dict(item)
+    made: TypeMessageEntity = getattr(types, fields.pop("_"))(**fields)
+    return made
 
 
 def _first_visible(units: str, pos: int) -> int:

@@ -64,7 +64,7 @@ from tgbridge.telegram.gateway import (
     TooLong,
 )
 from tgbridge.telegram.outbox import DEFAULT_LIMITS, Limits, Outbox
-from tgbridge.telegram.render import Part, split
+from tgbridge.telegram.render import Part, entity_from_dict, split, with_fences
 
 
 class GatewayLike(Protocol):
@@ -544,7 +544,7 @@ class TelegramService:
                 message_id=telegram_id,
                 sender_id=None,
                 outgoing=True,
-                text=str(row.payload.get("text") or row.payload.get("caption") or ""),
+                text=_shown_text(row.payload),
                 date=time.time(),
                 reply_to=row.reply_to,
                 file_path=None if row.payload.get("copy") else path,
@@ -712,3 +712,10 @@ def _chat_message(message: StoredMessage, *, edited: bool | None = None) -> Chat
         if message.file_state in (None, FILE_DOWNLOADING, FILE_SAVED)
         else message.file_state,
     )
+
+
+def _shown_text(payload: dict[str, Any]) -> str:
+    """A sent message's text as the history keeps it: its code still code."""
+    text = str(payload.get("text") or payload.get("caption") or "")
+    entities = [entity_from_dict(item) for item in payload.get("entities") or []]
+    return with_fences(text, entities)
