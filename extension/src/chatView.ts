@@ -160,6 +160,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.post({ type: "pairing", ...this.pairing });
   }
 
+  /** A phone got in: the code is spent, so its panel closes, and the view says who. */
+  paired(name: string, role: string): void {
+    this.pairing = null;
+    this.postWhenReady({ type: "paired", name, role });
+  }
+
   /** Opens the view at one message of a chat, loading older pages as needed. */
   async reveal(chatId: number, messageId: number): Promise<void> {
     await this.focus();

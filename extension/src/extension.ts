@@ -47,6 +47,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     running.onDidAgentAsk((ask) => void showAgentAsk(ask, call)),
     running.onDidRequestAgentChat((chat) => void openAgentChat(chat)),
+    running.onDidPair(({ name, role }) => {
+      chat.paired(name, role);
+      void vscode.window.showInformationMessage(`tgbridge: ${name}'s phone is paired (${role}).`);
+    }),
     running.onDidReceiveMessage((message) => {
       if (!asks.onMessage(message)) notifier.onMessage(message);
     }),

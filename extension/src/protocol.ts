@@ -75,7 +75,8 @@ export interface ErrorData {
     | "invalid_params"
     | "internal"
     | "hub_version"
-    | "hub_unavailable";
+    | "hub_unavailable"
+    | "llm_failed";
   field: string | null;
 }
 export interface Notifications {
@@ -85,6 +86,7 @@ export interface Notifications {
   "tgbridge/message": ChatMessage;
   "tgbridge/messageStatus": MessageStatusParams;
   "tgbridge/openAgentChat": OpenAgentChatParams;
+  "tgbridge/paired": PairedParams;
 }
 /**
  * An agent waits for a human (the owner is away): the editor may answer too; the
@@ -170,6 +172,16 @@ export interface MessageStatusParams {
  */
 export interface OpenAgentChatParams {
   query: string;
+}
+/**
+ * A phone was let in (its pairing finished, or the owner approved it).
+ *
+ * This interface was referenced by `Protocol`'s JSON-Schema
+ * via the `definition` "PairedParams".
+ */
+export interface PairedParams {
+  name: string;
+  role: string;
 }
 export interface Requests {
   "tgbridge/agents": {

@@ -13,6 +13,7 @@ import type {
   EditorEventParams,
   MessageStatusParams,
   OpenAgentChatParams,
+  PairedParams,
   Requests,
   SendParams,
   SendResult,
@@ -56,6 +57,9 @@ export class Sidecar implements vscode.Disposable {
   private readonly agentChatEmitter = new vscode.EventEmitter<OpenAgentChatParams>();
   /** The phone asks the editor's agent something (/chat). */
   readonly onDidRequestAgentChat = this.agentChatEmitter.event;
+  private readonly pairedEmitter = new vscode.EventEmitter<PairedParams>();
+  /** A phone was let in (paired, or approved by the owner). */
+  readonly onDidPair = this.pairedEmitter.event;
   state: ViewState = { kind: "starting" };
 
   constructor(
@@ -156,6 +160,7 @@ export class Sidecar implements vscode.Disposable {
     onNotification(client, "tgbridge/message", (message) => this.messageEmitter.fire(message));
     onNotification(client, "tgbridge/agentAsked", (ask) => this.agentAskEmitter.fire(ask));
     onNotification(client, "tgbridge/openAgentChat", (chat) => this.agentChatEmitter.fire(chat));
+    onNotification(client, "tgbridge/paired", (paired) => this.pairedEmitter.fire(paired));
     onNotification(client, "tgbridge/messageStatus", (status) => {
       this.statusEmitter.fire(status);
       if (status.state === "failed" && status.error === "cancelled") return;
@@ -324,6 +329,7 @@ export class Sidecar implements vscode.Disposable {
     this.messageEmitter.dispose();
     this.agentAskEmitter.dispose();
     this.agentChatEmitter.dispose();
+    this.pairedEmitter.dispose();
     this.statusEmitter.dispose();
   }
 }

@@ -95,6 +95,7 @@ export type ToWebview =
     }
   | { type: "selection"; selection: CodeAttachment | null; error: string | null }
   | ({ type: "pairing" } & Pairing)
+  | { type: "paired"; name: string; role: string }
   | { type: "unread"; byChat: Record<string, number> }
   | { type: "notice"; text: string; level: "info" | "error" }
   | { type: "selectChat"; chatId: number }

@@ -320,6 +320,9 @@ function onHost(message: ToWebview): void {
       const { type: _type, ...pairing } = message;
       return dispatch({ kind: "pairing", pairing });
     }
+    case "paired":
+      dispatch({ kind: "pairing", pairing: null });
+      return dispatch({ kind: "notice", text: `${message.name}'s phone is paired (${message.role}).`, level: "info" });
     case "unread":
       unreadSynced = true;
       reportedUnread = JSON.stringify(message.byChat);

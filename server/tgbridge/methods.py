@@ -24,6 +24,7 @@ AGENT_ASKED = "tgbridge/agentAsked"
 ANSWER_AGENT = "tgbridge/answerAgent"
 OPEN_AGENT_CHAT = "tgbridge/openAgentChat"
 LLM_KEYS = "tgbridge/llmKeys"
+PAIRED = "tgbridge/paired"
 COMMIT_MESSAGE = "tgbridge/commitMessage"
 # Hub-only (the local socket between the hub and its clients).
 # Raised when a message on the socket changes meaning (tgbridge.protocol says how); kept

@@ -41,6 +41,7 @@ from tgbridge.methods import (
     OPEN_AGENT_CHAT,
     OUTBOX,
     PAIR_PHONE,
+    PAIRED,
     RESTART_HUB,
     RETRY,
     SEND,
@@ -253,6 +254,13 @@ class PairPhoneResult(Model):
     detail: str
 
 
+class PairedParams(Model):
+    """A phone was let in (its pairing finished, or the owner approved it)."""
+
+    name: str
+    role: str
+
+
 class LlmKeysParams(Model):
     """The language models' API keys, by provider name (`tgbridge.llm.providers`), from
     the editor's SecretStorage: the hub keeps them in memory only."""
@@ -403,6 +411,7 @@ NOTIFICATIONS: dict[str, type[Model]] = {
     HISTORY_GAP: HistoryGapParams,
     AGENT_ASKED: AgentAskedParams,
     OPEN_AGENT_CHAT: OpenAgentChatParams,
+    PAIRED: PairedParams,
 }
 # Requests the sidecar sends to the editor.
 CLIENT_REQUESTS: dict[str, tuple[type[Model], type[Model]]] = {

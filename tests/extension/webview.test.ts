@@ -702,6 +702,16 @@ describe("the page, driven as the host drives it", () => {
     (document.querySelector('[data-testid="chat-file"]') as unknown as HTMLElement).click();
     assert.deepEqual(posted.at(-1), { type: "openFile", path: "/state/files/report.txt" });
 
+    // A pairing code shows until a phone got in with it; then the view says who.
+    const pairingPanel = document.querySelector('[data-testid="pairing"]') as unknown as HTMLElement;
+    host({ type: "pairing", code: "ABCD2345", link: null, expiresAt: Date.now() / 1000 + 600, botName: null, detail: "Send /start ABCD2345" });
+    await until(() => !pairingPanel.hidden);
+    assert.equal(pairingPanel.hidden, false);
+    host({ type: "paired", name: "@ann", role: "owner" });
+    await until(() => pairingPanel.hidden);
+    assert.equal(pairingPanel.hidden, true);
+    assert.match(document.querySelector('[data-testid="notice"]')!.textContent!, /@ann's phone is paired \(owner\)/);
+
     for (const message of posted) assert.deepEqual(parseFromWebview(JSON.parse(JSON.stringify(message))), message, JSON.stringify(message));
   });
 });

@@ -71,6 +71,7 @@ class Sidecar:
             "tgbridge/historyGap",
             "tgbridge/agentAsked",
             "tgbridge/openAgentChat",
+            "tgbridge/paired",
         ):
             client.feature(method)(self._recorder(method))
         client.feature("tgbridge/askLogin")(lambda params: self._ask(params))

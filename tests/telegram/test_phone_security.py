@@ -179,9 +179,13 @@ async def test_five_wrong_tries_lock_the_pairing_code(
     await wait_text(world, carol, REFUSAL)
     # A fresh code works.
     fresh = (await sidecar.request("tgbridge/pairPhone", {}))["code"]
+    assert sidecar.of("tgbridge/paired") == []
     phone.send(world.bot, f"/start {fresh}")
     await wait_text(world, world.user, "You are the owner")
     assert texts(world, world.user)[:-1] == [REFUSAL]
+    # The editor hears of it: the Chat view closes the code it shows.
+    paired = await sidecar.wait_for(lambda: sidecar.of("tgbridge/paired") or None)
+    assert paired == [{"name": "@ann", "role": "owner"}]
     outcomes = [row[2] for row in audit(state) if row[1] == "pair"]
     assert outcomes == ["wrong"] * 5 + ["locked", "owner"]
 

@@ -46,6 +46,7 @@ def test_every_method_is_in_the_schema() -> None:
         "tgbridge/historyGap",
         "tgbridge/agentAsked",
         "tgbridge/openAgentChat",
+        "tgbridge/paired",
     }
     assert set(schema["properties"]["clientRequests"]["properties"]) == {"tgbridge/askLogin"}
 

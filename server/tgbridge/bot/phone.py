@@ -30,6 +30,7 @@ from tgbridge.bot.request import Keyboard, PressRequest, Request
 from tgbridge.bot.strangers import split_command
 from tgbridge.bot.text import Text
 from tgbridge.bot.voice_notes import VoiceNotes
+from tgbridge.methods import PAIRED
 from tgbridge.security.access import AccessStore, User
 from tgbridge.security.buttons import Buttons, Refused
 from tgbridge.security.pairing import Pairing, PairingCode
@@ -187,6 +188,10 @@ class PhoneBot:
                 return None
             owner_id = owner.user_id
         return await self.send(owner_id, owner_id, part, buttons=buttons, document=document)
+
+    def paired(self, name: str, role: str) -> None:
+        """Tells the editor windows a phone got in: the Chat view closes its pairing code."""
+        self.hub.tell_windows(PAIRED, {"name": name, "role": role})
 
     def new_pairing_code(self) -> PairingCode:
         code = self.pairing.new_code()

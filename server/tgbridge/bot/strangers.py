@@ -28,6 +28,7 @@ def arrived(bot: PhoneBot, incoming: Incoming) -> None:
     if name == "start" and args:
         outcome = bot.pairing.redeem(sender, incoming.sender_name or str(sender), args)
         if outcome.outcome == "owner":
+            bot.paired(incoming.sender_name or str(sender), "owner")
             bot.spawn(_welcome_owner(bot, incoming.chat_id, sender))
             return
         if outcome.outcome == "pending" and outcome.request_id is not None:

@@ -29,6 +29,7 @@ from tgbridge.methods import (
     MESSAGE,
     MESSAGE_STATUS,
     OPEN_AGENT_CHAT,
+    PAIRED,
     SEND,
 )
 from tgbridge.protocol import AttachParams, ConnectionState, WorkspaceFolder
@@ -48,6 +49,7 @@ PUSHED = (
     HISTORY_GAP,
     AGENT_ASKED,
     OPEN_AGENT_CHAT,
+    PAIRED,
 )
 # Requests that may be sent again to the next hub when the last one died mid-request:
 # a send carries its client key, the others change nothing twice.

@@ -75,6 +75,7 @@ def register(registry: Registry) -> None:
             user = press.bot.pairing.approve(int(press.payload.get("id", 0)), role)
         except AccessError as error:
             return error.message
+        press.bot.paired(user.name, role)
         await press.edit(Text().plain(f"{user.name} may now use this bot as a {role}.").part())
         await press.bot.send(
             user.user_id,
