@@ -44,6 +44,9 @@ let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let unreadSynced = false;
 let reportedUnread = "";
 
+// What the host read ahead, written into the page (read before the view replaces the
+// page's body): painted before any round trip.
+const initial = document.getElementById("tgbridge-initial")?.textContent;
 const view = new ChatView(document.body, onIntent);
 
 function post(message: FromWebview): void {
@@ -347,8 +350,6 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => {
 document.addEventListener("visibilitychange", () => afterScroll());
 setInterval(() => view.tick(Date.now()), 1000);
 
-// What the host read ahead, written into the page: painted before any round trip.
-const initial = document.getElementById("tgbridge-initial")?.textContent;
 if (initial) for (const message of JSON.parse(initial) as ToWebview[]) onHost(message);
 // Built now, not at the next animation frame: the browser's first paint shows it.
 if (frame !== undefined) cancelAnimationFrame(frame);

@@ -87,18 +87,19 @@ function status(sendId: number, state: MessageStatusParams["state"], fields: Par
 
 const ids = (model: Model): number[] => model.messages.map((m) => m.messageId);
 
-describe("the Chat view's page", () => {
-  function extensionWith(script: string): string {
-    const root = mkdtempSync(path.join(tmpdir(), "tgbridge-page-"));
-    mkdirSync(path.join(root, "dist"));
-    mkdirSync(path.join(root, "extension", "media"), { recursive: true });
-    writeFileSync(path.join(root, "dist", "webview.js"), script);
-    writeFileSync(path.join(root, "extension", "media", "chat.css"), "body { color: red; }");
-    return root;
-  }
+/** An extension folder holding a page script and a style, for chatPageHtml. */
+function extensionWithScript(script: string): string {
+  const root = mkdtempSync(path.join(tmpdir(), "tgbridge-page-"));
+  mkdirSync(path.join(root, "dist"));
+  mkdirSync(path.join(root, "extension", "media"), { recursive: true });
+  writeFileSync(path.join(root, "dist", "webview.js"), script);
+  writeFileSync(path.join(root, "extension", "media", "chat.css"), "body { color: red; }");
+  return root;
+}
 
+describe("the Chat view's page", () => {
   it("runs only its own nonce'd script and style, and loads nothing from elsewhere", () => {
-    const html = chatPageHtml(extensionWith("window.ran = 1;"), []);
+    const html = chatPageHtml(extensionWithScript("window.ran = 1;"), []);
     const { document } = parseHTML(html);
     const csp = document.querySelector('meta[http-equiv="Content-Security-Policy"]')!.getAttribute("content")!;
     const nonce = /script-src 'nonce-([^']+)'/.exec(csp)![1]!;
@@ -107,12 +108,12 @@ describe("the Chat view's page", () => {
     assert.deepEqual(scripts.map((s) => [s.getAttribute("nonce"), s.getAttribute("src"), s.textContent]), [[nonce, null, "window.ran = 1;"]]);
     assert.equal(document.querySelector("style")!.getAttribute("nonce"), nonce);
     assert.equal(document.querySelector("link"), null);
-    assert.notEqual(nonce, /nonce-([^']+)/.exec(chatPageHtml(extensionWith(""), []))![1], "a new nonce per page");
+    assert.notEqual(nonce, /nonce-([^']+)/.exec(chatPageHtml(extensionWithScript(""), []))![1], "a new nonce per page");
   });
 
   it("keeps text from Telegram and the script's own strings inside their elements", () => {
     const hostile = { type: "message", text: "</script><script>alert(1)</script>" };
-    const html = chatPageHtml(extensionWith('const end = "</script><b>";'), [hostile]);
+    const html = chatPageHtml(extensionWithScript('const end = "</script><b>";'), [hostile]);
     const { document } = parseHTML(html);
     assert.equal(document.querySelectorAll("script").length, 2);
     assert.equal(document.querySelector("b"), null);
@@ -637,7 +638,16 @@ describe("the view's DOM", () => {
 
 describe("the page, driven as the host drives it", () => {
   it("posts only what the host accepts: ready, the first paint, a send, a file to open", async () => {
-    const { document, Event } = parseHTML("<!DOCTYPE html><html><body></body></html>");
+    // The host writes what it read ahead into the page (chatPage.ts): the page shows it
+    // before any message from the host.
+    const history = Array.from({ length: 100 }, (_, i) => msg(1000 - i, i === 10 ? { filePath: "/state/files/report.txt" } : {}));
+    const readAhead = [
+      { type: "state", state: { kind: "running", status: { connection: { state: "online", detail: "Online", waitSeconds: null }, hubPid: 1, python: { executable: "python3", version: "3.12" }, settingsError: null, version: "0.1.0", workspaceFolders: [] } } },
+      { type: "chats", chats: [{ chatId: CHAT, title: "Ann", last: history[0] }], people: [{ id: 1001, name: "Ann" }], chatId: CHAT },
+      { type: "history", chatId: CHAT, messages: history, nextCursor: 5000, mode: "latest", reveal: null },
+    ];
+    const page = chatPageHtml(extensionWithScript(""), readAhead);
+    const { document, Event } = parseHTML(page.replace(/<script nonce[^>]*>.*?<\/script>/s, ""));
     Object.defineProperty(document, "visibilityState", { value: "visible" });
     const posted: unknown[] = [];
     let saved: unknown;
@@ -648,6 +658,7 @@ describe("the page, driven as the host drives it", () => {
       window: { addEventListener: (type: string, listener: (event: { data: unknown }) => void) => listeners.set(type, listener) },
       acquireVsCodeApi: () => ({ postMessage: (message: unknown) => posted.push(message), getState: () => undefined, setState: (state: unknown) => (saved = state) }),
       requestAnimationFrame: (callback: (time: number) => void) => setTimeout(() => callback(performance.now()), 0),
+      cancelAnimationFrame: (handle: ReturnType<typeof setTimeout>) => clearTimeout(handle),
       // The page's one-second countdown tick would keep this process alive.
       setInterval: () => 0,
     });
@@ -663,15 +674,11 @@ describe("the page, driven as the host drives it", () => {
     } finally {
       globalThis.setInterval = realInterval;
     }
-    assert.deepEqual(posted, [{ type: "ready", chatId: null }]);
-
-    const history = Array.from({ length: 100 }, (_, i) => msg(1000 - i, i === 10 ? { filePath: "/state/files/report.txt" } : {}));
-    host({ type: "state", state: { kind: "running", status: { connection: { state: "online", detail: "Online", waitSeconds: null }, hubPid: 1, python: { executable: "python3", version: "3.12" }, settingsError: null, version: "0.1.0", workspaceFolders: [] } } });
-    host({ type: "unread", byChat: {} });
-    host({ type: "chats", chats: [{ chatId: CHAT, title: "Ann", last: history[0] }], people: [{ id: 1001, name: "Ann" }], chatId: CHAT });
-    host({ type: "history", chatId: CHAT, messages: history, nextCursor: 5000, mode: "latest", reveal: null });
-    await until(() => posted.some((message) => (message as FromWebview).type === "painted"));
+    // Rendered while the script ran: before the first frame, before any answer.
     assert.equal(document.querySelectorAll('[data-testid="chat-message"]').length, 100);
+    assert.deepEqual(posted, [{ type: "ready", chatId: CHAT }]);
+    host({ type: "unread", byChat: {} });
+    await until(() => posted.some((message) => (message as FromWebview).type === "painted"));
     assert.ok(posted.some((message) => (message as FromWebview).type === "painted" && (message as { count?: number }).count === 100));
 
     const composer = document.querySelector('[data-testid="chat-composer"]') as unknown as HTMLTextAreaElement;
