@@ -139,10 +139,12 @@ describe("tgbridge in a real VS Code, talking to the loopback Telegram server", 
     await telegram!.send(`/start ${value}`);
     const welcome = await telegram!.waitForMessage(after, (message) => /Paired/.test(message.text), STEP_TIMEOUT);
     assert.match(welcome.text, /owner/);
-    await shot("paired");
-    // Done with the code: closed, it stays closed when the view comes back.
-    await frame.locator('[data-testid="pairing-close"]').click();
+    // The spent code closes by itself, and the view and a notification say who got in;
+    // it stays closed when the view comes back.
     await frame.locator('[data-testid="pairing"]').waitFor({ state: "hidden" });
+    await frame.locator('[data-testid="notice"]', { hasText: /phone is paired \(owner\)/ }).waitFor();
+    await toast(/phone is paired \(owner\)/).waitFor();
+    await shot("paired");
   }));
 
   it("shows the phone's message in the Chat view, with a badge while the view is hidden", guarded("phone-message", async () => {
