@@ -16,7 +16,9 @@ import pytest
 
 from tgbridge.bot import voice_notes
 from tgbridge.bot.commands import build_registry
+from tgbridge.bot.models import Models
 from tgbridge.bot.voice_notes import VoiceNotes
+from tgbridge.llm.config import LlmSettings, ProviderSetting
 from tgbridge.settings import PhoneSettings, VoiceSetting
 from tgbridge.store.accounts import Account
 from tgbridge.store.history import StoredMessage
@@ -32,6 +34,7 @@ class FakeBot:
 
     def __init__(self, voice: VoiceSetting) -> None:
         self.voice = voice
+        self.llm = LlmSettings()
         self.service = self
         self.hub = self
         self.access = self
@@ -43,9 +46,10 @@ class FakeBot:
         self.texts: list[str] = []
         self.prompts: list[tuple[str, int | None]] = []  # offered to a waiting agent
         self.tasks: list[asyncio.Task[None]] = []
+        self.models = Models(cast(Any, None), lambda: self.settings().llm)
 
     def settings(self) -> PhoneSettings:
-        return PhoneSettings(voice=self.voice)
+        return PhoneSettings(voice=self.voice, llm=self.llm)
 
     def role_of(self, user_id: int) -> str | None:
         return "owner" if user_id == OWNER else None
@@ -110,10 +114,12 @@ class Transcriptions(BaseHTTPRequestHandler):
 
     said = ""
     seen: list[tuple[str, bytes]] = []  # noqa: RUF012 - one server per test
+    keys: list[str] = []  # noqa: RUF012 - the Authorization headers
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).seen.append((self.path, body))
+        type(self).keys.append(self.headers.get("Authorization", ""))
         answer = json.dumps({"text": type(self).said}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -128,6 +134,7 @@ class Transcriptions(BaseHTTPRequestHandler):
 @pytest.fixture
 def openai_server() -> Iterator[str]:
     Transcriptions.seen = []
+    Transcriptions.keys = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Transcriptions)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -158,6 +165,14 @@ async def test_an_openai_compatible_server_transcribes_and_a_spoken_command_runs
     assert bot.texts == ["Please check the login page."]  # a chat message, not a command
     assert bot.prompts == [("Please check the login page.", 40)]  # the agent's next prompt
     assert bot.commands == ["/status"]
+
+    # The key the editor set for an openai provider is the one sent.
+    bot.llm = LlmSettings(providers=[ProviderSetting(name="gpt", kind="openai", model="m")])
+    bot.models.set_keys({"gpt": "sk-from-secret-storage"})
+    notes.arrived(voice_note(tmp_path / "3.oga"))
+    await bot.settle()
+    assert Transcriptions.keys[-1] == "Bearer sk-from-secret-storage"
+    assert "sk-from-secret-storage" not in Transcriptions.keys[0]
 
 
 async def test_a_note_over_the_limit_is_not_transcribed_and_the_phone_is_told_why(

@@ -44,6 +44,14 @@ class Models:
     def set_keys(self, keys: Mapping[str, str]) -> None:
         self._keys = {name: key for name, key in keys.items() if key}
 
+    def key_of_kind(self, kind: str) -> str | None:
+        """The key of the first provider of `kind` that has one (voice notes sent to
+        OpenAI use the key set for an openai provider)."""
+        for provider in self._settings().providers:
+            if provider.kind == kind and provider.name in self._keys:
+                return self._keys[provider.name]
+        return None
+
     async def stream(self, request: LlmRequest, on_text: Callable[[str], None]) -> LlmResult:
         """The answer, streamed to `on_text` (whole text so far); raises LlmError. Every
         call is recorded for /analytics."""

@@ -147,11 +147,16 @@ class VoiceNotes:
         if setting.provider == "openai":
             if not openai_ready():
                 return None
-            wanted = (setting.openai_base_url, setting.openai_model)
-            if self._openai is None or (self._openai.base_url, self._openai.model) != wanted:
-                self._openai = OpenAITranscriber(*wanted, setting.max_seconds)
-            self._openai.max_seconds = setting.max_seconds
-            return self._openai
+            key = self._bot.models.key_of_kind("openai")
+            wanted = (setting.openai_base_url, setting.openai_model, key)
+            current = self._openai
+            if current is None or (current.base_url, current.model, current.key) != wanted:
+                current = OpenAITranscriber(
+                    setting.openai_base_url, setting.openai_model, setting.max_seconds, key=key
+                )
+                self._openai = current
+            current.max_seconds = setting.max_seconds
+            return current
         if self._local is None:
             if not local_ready():
                 return None

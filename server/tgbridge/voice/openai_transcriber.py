@@ -1,7 +1,8 @@
 """An OpenAI-compatible transcription server (`audio.transcriptions.create`): OpenAI
 itself, or a local one that speaks the same API (faster-whisper-server, LocalAI, ...) at
-`tgbridge.voice.openaiBaseUrl`. The key comes from OPENAI_API_KEY, never from settings;
-a local server that wants none gets a placeholder."""
+`tgbridge.voice.openaiBaseUrl`. The key is the one set in the editor for an openai
+provider (tgbridge: Set Language Model Key), else OPENAI_API_KEY, never from settings; a
+local server that wants none gets a placeholder."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from tgbridge.voice.transcriber import NoteTooLong, Transcript
 
 
 class OpenAITranscriber:
-    def __init__(self, base_url: str, model: str, max_seconds: int) -> None:
+    def __init__(
+        self, base_url: str, model: str, max_seconds: int, *, key: str | None = None
+    ) -> None:
         self.base_url = base_url
         self.model = model
+        self.key = key
         self.max_seconds = max_seconds
         self._client: Any = None
 
@@ -36,7 +40,7 @@ class OpenAITranscriber:
         if self._client is None:
             from openai import AsyncOpenAI
 
-            key = os.environ.get("OPENAI_API_KEY") or "none"
+            key = self.key or os.environ.get("OPENAI_API_KEY") or "none"
             self._client = AsyncOpenAI(base_url=self.base_url, api_key=key, max_retries=1)
         return self._client
 
