@@ -119,7 +119,7 @@ export class ChatView {
   private readonly dividers = new Map<string, HTMLElement>();
   private readonly unreadDivider = h("div", { class: "divider unread-divider", role: "separator" }, "New messages");
   private readonly highlightQueue: { code: HTMLElement; text: string; language: string; label: HTMLElement }[] = [];
-  private highlightTimer: ReturnType<typeof setTimeout> | undefined;
+  private highlightPending = false;
   private last: Partial<Record<string, unknown>> = {};
   private renderedChat: number | null | undefined;
   private positioned = false;
@@ -798,25 +798,33 @@ export class ChatView {
     return body;
   }
 
-  /** Colours queued code blocks a few at a time after the messages are on screen, so a
-   * page full of code paints as fast as one without. */
+  /** Colours waiting code blocks a few at a time, each batch after the next frame is
+   * drawn: the messages show first (the first page before any grammar is compiled), their
+   * colours a moment later, and the page stays responsive. */
   private scheduleHighlight(): void {
-    if (this.highlightTimer !== undefined || this.highlightQueue.length === 0) return;
-    this.highlightTimer = setTimeout(() => {
-      this.highlightTimer = undefined;
-      const start = performance.now();
-      while (this.highlightQueue.length && performance.now() - start < HIGHLIGHT_BUDGET_MS) {
-        const job = this.highlightQueue.shift()!;
-        if (!job.code.isConnected) continue;
-        const result = highlight(job.text, job.language);
-        if (!result) continue;
-        // highlight.js escapes the code: its output is safe markup (see highlight.ts).
-        job.code.innerHTML = result.html;
-        job.code.classList.add(`language-${result.language}`);
-        job.label.textContent = result.language;
-      }
-      this.scheduleHighlight();
-    }, 0);
+    if (this.highlightPending || this.highlightQueue.length === 0) return;
+    this.highlightPending = true;
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        this.highlightPending = false;
+        this.highlightSome();
+      }, 0),
+    );
+  }
+
+  private highlightSome(): void {
+    const start = performance.now();
+    while (this.highlightQueue.length && performance.now() - start < HIGHLIGHT_BUDGET_MS) {
+      const job = this.highlightQueue.shift()!;
+      if (!job.code.isConnected) continue;
+      const result = highlight(job.text, job.language);
+      if (!result) continue;
+      // highlight.js escapes the code: its output is safe markup (see highlight.ts).
+      job.code.innerHTML = result.html;
+      job.code.classList.add(`language-${result.language}`);
+      job.label.textContent = result.language;
+    }
+    this.scheduleHighlight();
   }
 
   private fitComposer(): void {

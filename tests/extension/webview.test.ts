@@ -557,7 +557,9 @@ describe("received files", () => {
 
 describe("the view's DOM", () => {
   const { document, window } = parseHTML("<!DOCTYPE html><html><body></body></html>");
-  Object.assign(globalThis, { document, window });
+  // Code is coloured after the next frame.
+  const requestAnimationFrame = (callback: (time: number) => void) => setTimeout(() => callback(performance.now()), 0);
+  Object.assign(globalThis, { document, window, requestAnimationFrame });
   const running: StatusResult = {
     connection: { state: "waiting", detail: "Telegram asked to wait 30 s before sending more.", waitSeconds: 30 },
     hubPid: 1,
