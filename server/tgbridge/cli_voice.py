@@ -3,6 +3,7 @@ into `<state dir>/voice-packages`, where the hub finds it; progress as JSON line
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -24,4 +25,7 @@ def voice(action: str, target: str | None) -> int:
             print(f"tgbridge: {error.message}", file=sys.stderr)
             return 2
     assert action == "install"
+    # Cancel in the editor sends SIGTERM: exit through Python, so the half-made folder
+    # is removed (install's `finally`) instead of left in the state dir.
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(143))
     return install(folder)

@@ -109,3 +109,33 @@ def test_the_hub_looks_for_the_add_on_in_the_state_dir(tmp_path: Path) -> None:
         assert sys.path.count(str(folder)) == 1
     finally:
         sys.path[:] = before
+
+
+def test_a_cancelled_install_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Cancel in the editor sends SIGTERM to the install's process group while pip works:
+    the half-made folder goes."""
+    import signal
+    import socket
+
+    silent = socket.socket()  # an index that never answers: pip waits on it
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    target = tmp_path / "voice-packages"
+    index = f"http://127.0.0.1:{silent.getsockname()[1]}/simple"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tgbridge", "voice", "install", "--target", str(target)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PIP_INDEX_URL": index, "PIP_TIMEOUT": "60", "PIP_RETRIES": "0"},
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = json.loads(process.stdout.readline())
+        assert first["step"] == "Preparing the voice add-on"
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=30) == 143
+    finally:
+        process.kill()
+        silent.close()
+    assert list(tmp_path.iterdir()) == []

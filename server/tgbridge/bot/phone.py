@@ -98,7 +98,7 @@ class PhoneBot:
         return "drop"
 
     def command(self, incoming: Incoming) -> None:
-        self._spawn(self._run_command(incoming))
+        self.spawn(self._run_command(incoming))
 
     async def press(self, press: Press) -> PressAnswer:
         user = self._user(press.user_id)
@@ -151,7 +151,7 @@ class PhoneBot:
             content=content,
         )
         if tokens:
-            self._spawn(self._bind_when_sent(send_id, tokens))
+            self.spawn(self._bind_when_sent(send_id, tokens))
         return send_id
 
     async def edit(
@@ -305,9 +305,6 @@ class PhoneBot:
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         """Work that outlives the request (a task run); cancelled when the hub stops."""
-        self._spawn(coroutine)
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._done)

@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,28 +62,30 @@ def install(
     total = max(1, len(wanted))
     report({"step": "Preparing the voice add-on", "percent": 0})
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-    listing = staging / "requirements.txt"
-    listing.write_text(requirements)
-    folder = staging / "packages"
-    command = [
-        python,
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--progress-bar=off",
-        "--target",
-        str(folder),
-        "-r",
-        str(listing),
-    ]
     seen = 0
     tail: list[str] = []
+    # Named before it is made, so a cancel at any moment finds it to remove.
+    staging = target.with_name(f"{target.name}.{os.getpid()}-{secrets.token_hex(4)}")
     try:
+        staging.mkdir(mode=0o700)
+        listing = staging / "requirements.txt"
+        listing.write_text(requirements)
+        folder = staging / "packages"
+        command = [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--progress-bar=off",
+            "--target",
+            str(folder),
+            "-r",
+            str(listing),
+        ]
         with subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
