@@ -73,8 +73,8 @@ class AgentRules(BaseModel):
 class VoiceSetting(BaseModel):
     """`tgbridge.voice`: how a voice note from a paired phone is turned into text. `local`
     runs Whisper on this machine (the voice add-on, `tgbridge[voice]`); `openai` sends the
-    note to an OpenAI-compatible server (the key set for an openai provider, else OPENAI_API_KEY); `off` keeps voice
-    notes as files only."""
+    note to an OpenAI-compatible server (the key set for an openai provider, else
+    OPENAI_API_KEY); `off` keeps voice notes as files only."""
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
