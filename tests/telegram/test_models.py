@@ -77,6 +77,10 @@ async def test_ask_hands_over_to_the_next_model_in_one_edited_message_and_sends_
 
     assert ANTHROPIC_ANSWER in final
     assert "The first model" not in final  # the failed model's words were replaced
+    # The editor's history (the Chat view) holds the answer, not the placeholder.
+    page = await sidecar.request("tgbridge/history", {"chatId": world.user.id, "limit": 5})
+    kept = next(m for m in page["messages"] if m["messageId"] == first.id)
+    assert ANTHROPIC_ANSWER in kept["text"] and kept["edited"]
     assert len(from_bot(world, before)) == 1, "one message, edited: never a second answer"
     assert [request.wire for request in llm.requests] == ["openai", "anthropic"]
     anthropic = llm.calls("anthropic")[0]

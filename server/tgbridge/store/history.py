@@ -70,6 +70,18 @@ class HistoryStore:
         ).fetchone()
         return _message(row) if row is not None else None
 
+    def edited(
+        self, account_id: int, chat_id: int, message_id: int, text: str, at: float
+    ) -> StoredMessage | None:
+        """A message this account edited (the bot's answer as it streams, a task's output):
+        its new text; None when the history does not have it or it says that already."""
+        row = self._db.execute(
+            "UPDATE messages SET text = ?, edit_date = ? WHERE account_id = ?"
+            " AND chat_id = ? AND message_id = ? AND text != ? RETURNING rowid AS cursor, *",
+            (text, at, account_id, chat_id, message_id, text),
+        ).fetchone()
+        return _message(row) if row is not None else None
+
     def forget_files(self, paths: list[str], state: str) -> None:
         """Received files removed to keep within the quota: the history says so."""
         self._db.executemany(

@@ -212,6 +212,11 @@ class TelegramService:
         piece = split(part)[0] if part.text.strip() else Part("…")
         entities = [entity.to_dict() for entity in piece.entities]
         await self._gateway.edit(chat_id, message_id, piece.text, entities, buttons)
+        # The history (and the Chat view) follow: an answer is not left as its placeholder.
+        text = with_fences(piece.text, piece.entities)
+        stored = self._history.edited(self._account_id(), chat_id, message_id, text, time.time())
+        if stored is not None:
+            await self._tell_editor(_chat_message(stored))
 
     async def set_commands(self, scopes: list[tuple[int | None, list[tuple[str, str]]]]) -> None:
         if self._gateway is not None:
