@@ -6,6 +6,7 @@
 // failed send retried, reconnects from SecretStorage after a window reload and logs out.
 // Screenshots of each step go to $TGBRIDGE_SCREENSHOTS, named telegram-NN-*.png.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -13,6 +14,7 @@ import { after, before, describe, it } from "node:test";
 import type { Browser, Frame, Page } from "playwright-core";
 import { startCodeServer, type CodeServer } from "./codeServer";
 import { one, sidecarPids, stopHubs, waitUntil } from "./processes";
+import { startModelServer, type ModelServer } from "./modelServer";
 import { startLoopbackServer, type LoopbackServer } from "./telegramServer";
 import {
   QUIET_SETTINGS,
@@ -31,6 +33,8 @@ import {
 } from "./workbench";
 
 const MARKER = "tgbridge_e2e_marker";
+const COMMIT_SUBJECT = "feat: add the feature function";
+const COMMIT_ANSWER = `${COMMIT_SUBJECT}\n\nIt returns 'new'.`;
 /** A word only the phone's first message holds (the history search looks for it). */
 const PHONE_WORD = "quokka";
 const PHONE_TEXT = `Hello from the phone, ${PHONE_WORD} here`;
@@ -44,6 +48,7 @@ const DROP_HOLD_SECONDS = 3;
 
 describe("tgbridge in a real VS Code, talking to the loopback Telegram server", { timeout: 4 * 60_000 }, () => {
   let telegram: LoopbackServer | undefined;
+  let model: ModelServer | undefined;
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   let page: Page;
@@ -84,6 +89,11 @@ describe("tgbridge in a real VS Code, talking to the loopback Telegram server", 
     folder = mkdtempSync(path.join(tmpdir(), "tgbridge-e2e-telegram-workspace-"));
     stateDir = mkdtempSync(path.join(tmpdir(), "tgbridge-e2e-telegram-state-"));
     writeFileSync(path.join(folder, "marker.py"), `def ${MARKER}():\n    return 42\n`);
+    // A repository with one commit: the Source Control step stages a change on it.
+    for (const args of [["init", "-q", "-b", "main"], ["config", "user.email", "e2e@example.com"], ["config", "user.name", "E2E"], ["add", "-A"], ["commit", "-q", "-m", "first"]]) {
+      execFileSync("git", ["-C", folder, ...args]);
+    }
+    model = await startModelServer(COMMIT_ANSWER);
     telegram = await startLoopbackServer(repoRoot);
     const { info } = telegram;
     server = await startCodeServer({
@@ -96,6 +106,7 @@ describe("tgbridge in a real VS Code, talking to the loopback Telegram server", 
         "tgbridge.dataCenter": { id: info.dcId, host: "127.0.0.1", port: info.port, publicKeyFile: info.publicKeyFile },
         "tgbridge.defaultChat": String(info.userId),
         "tgbridge.stateDir": stateDir,
+        "tgbridge.llm.providers": [{ name: "local", kind: "openai", model: "e2e", baseUrl: model.url }],
       },
     });
     browser = await launchChromium();
@@ -112,6 +123,7 @@ describe("tgbridge in a real VS Code, talking to the loopback Telegram server", 
     await browser?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);
     await telegram?.stop().catch(() => undefined);
+    await model?.stop().catch(() => undefined);
     await stopHubs(stateDir).catch(() => undefined);
     rmSync(folder, { recursive: true, force: true });
     rmSync(stateDir, { recursive: true, force: true });
@@ -227,6 +239,20 @@ describe("tgbridge in a real VS Code, talking to the loopback Telegram server", 
     await shot("search-found");
     await search.press("Escape");
     await frame.locator('[data-testid="search-results"]').waitFor({ state: "hidden" });
+  }));
+
+  it("writes a commit message for the staged changes into the Source Control view", guarded("commit-message", async () => {
+    writeFileSync(path.join(folder, "feature.py"), "def feature():\n    return 'new'\n");
+    execFileSync("git", ["-C", folder, "add", "feature.py"]);
+    await runCommand(page, "tgbridge: Generate Commit Message");
+    await runCommand(page, "Source Control: Focus on Changes View");
+    const input = page.locator(".scm-editor .view-lines");
+    await input.filter({ hasText: COMMIT_SUBJECT }).waitFor();
+    // The model saw the staged diff, and nothing else of the workspace.
+    const sent = JSON.stringify(model!.bodies.at(-1));
+    assert.match(sent, /def feature\(\)/);
+    assert.doesNotMatch(sent, new RegExp(MARKER));
+    await shot("commit-message-generated");
   }));
 
   it("shows a flood wait counting down on the queued message and in the status bar", guarded("flood-wait", async () => {
