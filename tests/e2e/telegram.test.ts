@@ -253,6 +253,9 @@ describe("tgbridge in a real VS Code, talking to the loopback Telegram server", 
     assert.match(sent, /def feature\(\)/);
     assert.doesNotMatch(sent, new RegExp(MARKER));
     await shot("commit-message-generated");
+    // Back to the Chat view for the steps that follow.
+    await runCommand(page, "tgbridge: Open Chat");
+    await (await chatFrame(page)).locator('[data-testid="chat-composer"]').waitFor();
   }));
 
   it("shows a flood wait counting down on the queued message and in the status bar", guarded("flood-wait", async () => {
