@@ -19,15 +19,23 @@ import typescript from "highlight.js/lib/languages/typescript";
 import yaml from "highlight.js/lib/languages/yaml";
 
 const LANGUAGES = { bash, c, cpp, diff, go, java, javascript, json, markdown, python, rust, sql, typescript, yaml };
-for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);
-// Names VS Code gives languages (an attached selection's languageId) that highlight.js
-// does not know as aliases.
-hljs.registerAliases(["shellscript", "sh", "zsh", "console"], { languageName: "bash" });
-hljs.registerAliases(["typescriptreact", "javascriptreact"], { languageName: "typescript" });
-hljs.registerAliases(["jsonc", "jsonl"], { languageName: "json" });
-hljs.registerAliases(["golang"], { languageName: "go" });
-hljs.registerAliases(["patch", "git-commit"], { languageName: "diff" });
-hljs.configure({ ignoreUnescapedHTML: true });
+let registered = false;
+
+/** Registering runs every grammar's definition (several ms): done at the first highlight,
+ * which comes after the Chat view's first paint, not when the page's script loads. */
+function registerLanguages(): void {
+  if (registered) return;
+  registered = true;
+  for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);
+  // Names VS Code gives languages (an attached selection's languageId) that highlight.js
+  // does not know as aliases.
+  hljs.registerAliases(["shellscript", "sh", "zsh", "console"], { languageName: "bash" });
+  hljs.registerAliases(["typescriptreact", "javascriptreact"], { languageName: "typescript" });
+  hljs.registerAliases(["jsonc", "jsonl"], { languageName: "json" });
+  hljs.registerAliases(["golang"], { languageName: "go" });
+  hljs.registerAliases(["patch", "git-commit"], { languageName: "diff" });
+  hljs.configure({ ignoreUnescapedHTML: true });
+}
 
 /** Guessing the language costs a run of every grammar: only for short blocks. */
 const GUESS_UP_TO = 3000;
@@ -44,6 +52,7 @@ export interface Highlighted {
  * when none is named; undefined when it should stay plain text. */
 export function highlight(code: string, language: string): Highlighted | undefined {
   if (code.length > HIGHLIGHT_UP_TO) return undefined;
+  registerLanguages();
   const known = language ? hljs.getLanguage(language) : undefined;
   if (known) {
     return { html: hljs.highlight(code, { language, ignoreIllegals: true }).value, language: canonical(language) };
@@ -56,10 +65,12 @@ export function highlight(code: string, language: string): Highlighted | undefin
 
 /** The registered name of `language` (an alias such as "py" gives "python"). */
 export function canonical(language: string): string {
+  registerLanguages();
   const wanted = hljs.getLanguage(language);
   return Object.keys(LANGUAGES).find((name) => hljs.getLanguage(name) === wanted) ?? language;
 }
 
 export function knownLanguage(language: string): boolean {
+  registerLanguages();
   return hljs.getLanguage(language) !== undefined;
 }

@@ -14,7 +14,7 @@ import { stopHubs } from "./processes";
 import { startLoopbackServer, type LoopbackServer } from "./telegramServer";
 import { QUIET_SETTINGS, STEP_TIMEOUT, frameWith, launchChromium, logInAsBot, repoRoot, required, runCommand, vsix } from "./workbench";
 
-const RUNS = Math.max(1, Number(process.env.TGBRIDGE_BENCH_RUNS ?? 5));
+const RUNS = Math.max(1, Number(process.env.TGBRIDGE_BENCH_RUNS ?? 9));
 const MESSAGES = 1000;
 const ACTIVATION_TARGET_MS = 50;
 const PAINT_TARGET_MS = 200;
