@@ -310,6 +310,16 @@ def test_language_model_calls_are_counted_per_period_and_provider(
     assert "Language models: 5 calls (1 failed), median 1.7 s" in text
 
 
+def test_the_language_model_calls_keep_their_cap(db: sqlite3.Connection) -> None:
+    for i in range(30):
+        failed = LlmError("rate_limited", "slow down", provider=f"p{i}")
+        llm_calls.record(db, "ask", failed, at=NOW - HOUR, cap=10)
+        assert db.execute("SELECT count(*) FROM llm_calls").fetchone()[0] <= 10
+    providers = [row[0] for row in db.execute("SELECT provider FROM llm_calls ORDER BY id")]
+    assert providers == [f"p{i}" for i in range(20, 30)]  # the newest are kept
+    assert periods(db)[0].llm.calls == 10
+
+
 def test_no_language_model_lines_without_calls(db: sqlite3.Connection) -> None:
     day, _ = periods(db)
     assert day.llm == LlmSummary()

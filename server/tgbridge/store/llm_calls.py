@@ -1,4 +1,5 @@
-"""The language-model calls /analytics counts: one row per call, answered or failed."""
+"""The language-model calls /analytics counts: one row per call, answered or failed. The
+table is bounded: past `MAX_CALLS` rows the oldest go."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tgbridge.llm.errors import LlmError
 from tgbridge.llm.types import LlmResult, Task
 
 LATENCY_SAMPLE = 5000  # the newest answered calls whose latencies give the median
+MAX_CALLS = 100_000  # years of use at hundreds of calls a day; a few MB
 
 
 @dataclass(frozen=True)
@@ -23,9 +25,17 @@ class LlmSummary:
     by_provider: dict[str, int] = field(default_factory=dict)  # calls, most used first
 
 
-def record(db: sqlite3.Connection, task: Task, outcome: LlmResult | LlmError, *, at: float) -> None:
+def record(
+    db: sqlite3.Connection,
+    task: Task,
+    outcome: LlmResult | LlmError,
+    *,
+    at: float,
+    cap: int = MAX_CALLS,
+) -> None:
     """One row for a call: the answer's figures, or the error's kind (a call no provider
-    was asked for is recorded under provider "none")."""
+    was asked for is recorded under provider "none"); then the rows past `cap` go, oldest
+    first."""
     values: tuple[object, ...]
     if isinstance(outcome, LlmResult):
         values = (
@@ -46,6 +56,8 @@ def record(db: sqlite3.Connection, task: Task, outcome: LlmResult | LlmError, *,
         " latency_ms, first_token_ms, ok, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (at, task, *values),
     )
+    # Ids only grow: the oldest rows are a range of the primary key (no scan, no count).
+    db.execute("DELETE FROM llm_calls WHERE id <= (SELECT max(id) FROM llm_calls) - ?", (cap,))
 
 
 def summary(db: sqlite3.Connection, since: float) -> LlmSummary:
