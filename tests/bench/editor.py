@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MAX_RUNS = 9  # each run reloads the window (about 8 s); 9 keeps the medians of these noisy figures steady
+MAX_RUNS = 9  # each run reloads the window (about 8 s); 9 keep the noisy medians steady
 BUNDLE_LIMIT_KB = 1024
 SEED = 20240611
 WORDS = str.split(
