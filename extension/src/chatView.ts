@@ -110,11 +110,15 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
+    const asked = performance.timeOrigin + performance.now();
     for (const disposable of this.viewDisposables) disposable.dispose();
     this.view = view;
     this.ready = false;
     view.webview.options = { enableScripts: true, localResourceRoots: [] };
     view.webview.html = chatPageHtml(this.extensionUri.fsPath, [{ type: "state", state: this.state }, ...this.warmed]);
+    // The editor bench reads this line to place our part of the first paint.
+    const took = performance.timeOrigin + performance.now() - asked;
+    traceInfo(`Chat view page written in ${took.toFixed(1)} ms (${this.warmed.length} read ahead; asked at ${asked.toFixed(1)})`);
     this.viewDisposables = [
       view.webview.onDidReceiveMessage((value: unknown) => void this.onWebviewMessage(value)),
       view.onDidChangeVisibility(() => {

@@ -39,7 +39,7 @@ const FIRST_MESSAGE_PROBE = `(() => {
         continue;
       }
       if (found) {
-        window.tgbridgeFirstMessage = [performance.timeOrigin + performance.now(), frame.contentWindow.performance.timeOrigin];
+        window.tgbridgeFirstMessage = [performance.timeOrigin + performance.now(), frame.contentWindow.performance.timeOrigin, performance.timeOrigin];
         return;
       }
     }
@@ -113,7 +113,7 @@ async function showExplorer(page: Page): Promise<void> {
 
 /** Opens the hidden Chat view with the palette's "tgbridge: Open Chat": the ms from Enter
  * to the first message on screen, and from Enter to the view's page frame made. */
-async function openChat(page: Page): Promise<{ total: number; frame: number; script: number; rendered: number }> {
+async function openChat(page: Page): Promise<{ start: number; total: number; host: number; frame: number; script: number; rendered: number }> {
   await page.keyboard.press("F1");
   const input = page.locator(".quick-input-widget input");
   await input.waitFor();
@@ -124,14 +124,14 @@ async function openChat(page: Page): Promise<{ total: number; frame: number; scr
   const frame = await frameWith(page, '[data-testid="chat-message"]');
   const host = frame.parentFrame();
   if (!host) throw new Error("the Chat view's page has no host frame");
-  const shown = await host.waitForFunction(() => (window as unknown as { tgbridgeFirstMessage?: [number, number] }).tgbridgeFirstMessage);
-  const [at, pageOrigin] = (await shown.jsonValue()) as [number, number];
+  const shown = await host.waitForFunction(() => (window as unknown as { tgbridgeFirstMessage?: [number, number, number] }).tgbridgeFirstMessage);
+  const [at, pageOrigin, hostOrigin] = (await shown.jsonValue()) as [number, number, number];
   const count = await frame.locator('[data-testid="chat-message"]').count();
   const marks = (await frame.evaluate(() =>
     ["tgbridge-script", "tgbridge-rendered"].map((name) => performance.getEntriesByName(name)[0]?.startTime ?? NaN),
   )) as [number, number];
   if (count < 30) throw new Error(`the Chat view shows ${count} messages, not a page of the history`);
-  return { total: at - start, frame: pageOrigin - start, script: marks[0], rendered: marks[1] };
+  return { start, total: at - start, host: hostOrigin - start, frame: pageOrigin - start, script: marks[0], rendered: marks[1] };
 }
 
 async function main(): Promise<void> {
@@ -178,6 +178,8 @@ async function main(): Promise<void> {
     });
 
     const paints: number[] = [];
+    const starts: number[] = [];
+    const hosts: number[] = [];
     const frames: number[] = [];
     const scripts: number[] = [];
     const renders: number[] = [];
@@ -194,12 +196,19 @@ async function main(): Promise<void> {
       baseline.push(times.get(BASELINE)!);
       const opened = await openChat(workbench);
       paints.push(opened.total);
+      starts.push(opened.start);
+      hosts.push(opened.host);
       frames.push(opened.frame);
       scripts.push(opened.script);
       renders.push(opened.rendered - opened.script);
     }
     const resolved = loggedNumbers(server.userDataDir, /\] activated in (\d+) ms$/);
 
+    // When VS Code asked the extension for the view's page, per run (the first ask after
+    // each Enter, from the extension's log).
+    const asks = loggedNumbers(server.userDataDir, /asked at ([\d.]+)\)$/).sort((a, b) => a - b);
+    const asked = starts.map((start) => (asks.find((at) => at >= start) ?? NaN) - start).filter((ms) => !Number.isNaN(ms));
+    const written = loggedNumbers(server.userDataDir, /Chat view page written in ([\d.]+) ms/);
     const activation = median(ours);
     console.log(
       `activation_ms: ${activation.toFixed(0)} ms (baseline: ${BASELINE} ${median(baseline).toFixed(0)} ms,` +
@@ -210,7 +219,9 @@ async function main(): Promise<void> {
     console.log(
       `chat_first_paint_ms: ${median(paints).toFixed(0)} ms (Open Chat to the first message, ${MESSAGES} in the history,` +
         ` median of ${paints.length}: ${paints.map((ms) => ms.toFixed(0)).join(", ")};` +
-        ` the view's page frame made after ${median(frames).toFixed(0)} ms, its script started` +
+        ` VS Code made the webview's host frame after ${median(hosts).toFixed(0)} ms,` +
+        (asked.length ? ` asked us for the page after ${median(asked).toFixed(0)} ms (written in ${median(written).toFixed(0)} ms),` : "") +
+        ` made the page's frame after ${median(frames).toFixed(0)} ms; its script started` +
         ` ${median(scripts).toFixed(0)} ms and had rendered ${median(renders).toFixed(0)} ms after that;` +
         ` target: ${PAINT_TARGET_MS} ms)`,
     );
