@@ -19,12 +19,7 @@ export interface InspectedSetting<T = unknown> {
 // The phone side's settings (tasks, deny globs, notification rules, language models,
 // voice notes) are the owner's: a repository cannot add a task the phone could run, loosen
 // what it may read, nor send the code to a model of its choosing.
-export const USER_ONLY_SETTINGS: ReadonlySet<string> = new Set([
-  "python",
-  "stateDir",
-  "defaultChat",
-  "dataCenter",
-  "maxStoredMb",
+const PHONE_SETTINGS = [
   "tasks",
   "denyGlobs",
   "notify",
@@ -36,6 +31,15 @@ export const USER_ONLY_SETTINGS: ReadonlySet<string> = new Set([
   "voice.openaiBaseUrl",
   "voice.openaiModel",
   "voice.maxSeconds",
+] as const;
+
+export const USER_ONLY_SETTINGS: ReadonlySet<string> = new Set([
+  "python",
+  "stateDir",
+  "defaultChat",
+  "dataCenter",
+  "maxStoredMb",
+  ...PHONE_SETTINGS,
 ]);
 
 /** The settings the sidecar receives in initializationOptions. A dotted one travels
@@ -49,17 +53,7 @@ export const SERVER_SETTINGS = [
   "maxStoredMb",
   "hubLingerMinutes",
   "dataCenter",
-  "tasks",
-  "denyGlobs",
-  "notify",
-  "agentRules",
-  "llm.providers",
-  "llm.localOnly",
-  "llm.maxContextTokens",
-  "voice.provider",
-  "voice.openaiBaseUrl",
-  "voice.openaiModel",
-  "voice.maxSeconds",
+  ...PHONE_SETTINGS,
 ] as const;
 
 /** The value that counts for `key`; undefined when none does. */
