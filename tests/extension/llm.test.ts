@@ -2,7 +2,7 @@
 // installer's progress (and a cancel stopping it), which repository a commit message is
 // for, what is said about what the model did not see, and when the API keys go to the hub.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
@@ -104,10 +104,11 @@ describe("running the voice add-on installer", { skip: process.platform === "win
 
   it("stops the installer and what it started on cancel", async () => {
     const marker = path.join(dir, "pip-finished");
+    const pidFile = path.join(dir, "pip-pid");
     // The installer's own child (pip) would write the marker if it were left running.
     const launch = fakePython(
       "slow",
-      `echo '{"step": "Getting av", "percent": 10}'\n(sleep 2; touch '${marker}') &\nwait`,
+      `(sleep 30; touch '${marker}') &\necho $! > '${pidFile}'\necho '{"step": "Getting av", "percent": 10}'\nwait`,
     );
     const abort = new AbortController();
     const outcome = await runVoiceInstall(launch, {
@@ -115,10 +116,23 @@ describe("running the voice add-on installer", { skip: process.platform === "win
       onStep: () => abort.abort(),
     });
     assert.deepEqual(outcome, { kind: "cancelled" });
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Waits for the child to be gone (a child left running would outlive this bound by far).
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    const deadline = Date.now() + 10_000;
+    while (isRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(isRunning(pid), false, "the installer's child still runs");
     assert.equal(existsSync(marker), false);
   });
 });
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe("the repository a commit message is for", () => {
   const repo = (root: string) => ({ rootUri: { toString: () => root, fsPath: root.replace("file://", "") }, inputBox: { value: "" } });
